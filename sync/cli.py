@@ -1,0 +1,420 @@
+"""`gridops`: the operator's command — run the hub, import layers, manage people and keys.
+
+    gridops demo --data DIR [--host H --port P]      demo district, created if absent, served
+    gridops serve --data DIR [--host H --port P]     serve a hub
+    gridops import-twin FILE [--layer L] ...         GeoPackage/GeoJSON → twin features
+    gridops grids import FILE                        grid polygons (code, street_code, name)
+    gridops users add|list|passwd|revoke ...         accounts
+    gridops devices list|revoke ...                  a lost phone
+    gridops keys add|list|revoke ...                 camera and Open311 API keys
+    gridops backup FILE / restore FILE               consistent copies of the hub
+
+Every command takes `--data DIR` (default `$GRIDOPS_DATA`, else `./data/hub`). Errors are one
+clear line on stderr and exit status 2; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import shutil
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA = os.environ.get("GRIDOPS_DATA", "data/hub")
+
+
+class CliError(Exception):
+    """A problem to report to the operator in one line."""
+
+
+def _hub(args: argparse.Namespace) -> Any:
+    from .server.hub import Hub
+
+    return Hub(args.data)
+
+
+def _progress(done: int, total: int | None, label: str, started: float) -> None:
+    rate = done / max(time.monotonic() - started, 1e-6)
+    if total:
+        width = 30
+        filled = int(width * done / total)
+        bar = "█" * filled + "·" * (width - filled)
+        text = f"\r{label} [{bar}] {done}/{total} ({rate:,.0f}/s)"
+    else:
+        text = f"\r{label} {done:,} ({rate:,.0f}/s)"
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------- serving
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .server.app import create_app
+
+    hub = _hub(args)
+    if getattr(args, "demo", False):
+        from . import demo
+
+        if not demo.is_seeded(hub):
+            print(f"Creating the demo district in {args.data} …", flush=True)
+            started = time.monotonic()
+            counts = demo.seed(hub)
+            print(f"  done in {time.monotonic() - started:.1f} s: {counts}", flush=True)
+        print(demo.accounts_text(), flush=True)
+    print(
+        f"GridOps hub on http://{args.host}:{args.port}  (data: {args.data}; Ctrl-C stops)",
+        flush=True,
+    )
+    try:
+        uvicorn.run(
+            create_app(hub),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=args.log_level == "debug",
+        )
+    finally:
+        hub.close()
+    return 0
+
+
+# ------------------------------------------------------------------- twin and grids
+
+
+def cmd_import_twin(args: argparse.Namespace) -> int:
+    from .store import TwinError
+    from .twin_import import FieldMap, ImportProblem, read_source
+
+    fields = FieldMap(
+        id_field=args.id_field,
+        kind_field=args.kind_field,
+        kind=args.kind,
+        name_field=args.name_field,
+    )
+    hub = _hub(args)
+    totals: dict[str, int] = {"inserted": 0, "updated": 0, "outside_grids": 0}
+    started, done = time.monotonic(), 0
+    batches: dict[str, list[dict[str, Any]]] = {}
+    try:
+        # Read and check the whole file first: a bad feature anywhere changes nothing.
+        for layer, feature in read_source(args.file, fields, args.source_layer):
+            batches.setdefault(args.layer or layer, []).append(feature)
+        total = sum(len(b) for b in batches.values())
+        for layer, features in batches.items():
+            for start in range(0, len(features), args.batch):
+                counts = hub.store.upsert_twin(layer, features[start : start + args.batch])
+                for key in totals:
+                    totals[key] += counts[key]
+                done += min(args.batch, len(features) - start)
+                _progress(done, total, "importing", started)
+    except (ImportProblem, TwinError) as err:
+        raise CliError(str(err)) from None
+    finally:
+        hub.close()
+    sys.stderr.write("\n")
+    print(
+        f"imported {done} features in {time.monotonic() - started:.1f} s: "
+        f"{totals['inserted']} new, {totals['updated']} updated, "
+        f"{totals['outside_grids']} outside every grid"
+    )
+    return 0
+
+
+def cmd_grids_import(args: argparse.Namespace) -> int:
+    from .twin_import import FieldMap, ImportProblem, read_source
+
+    hub = _hub(args)
+    grids: list[dict[str, Any]] = []
+    try:
+        for layer, feature in read_source(
+            args.file, FieldMap(id_field=args.code_field, kind="grid")
+        ):
+            if layer != "areas":
+                raise CliError(f"grid {feature['id']}: a grid must be a polygon")
+            props = feature["properties"]
+            street = props.get(args.street_field)
+            if not street:
+                raise CliError(f"grid {feature['id']}: no {args.street_field!r} field")
+            geometry = feature["geometry"]
+            grids.append(
+                {
+                    "code": feature["id"],
+                    "street_code": str(street),
+                    "name": props.get("name") or feature["id"],
+                    "geometry": geometry,
+                }
+            )
+        for street in sorted({g["street_code"] for g in grids}):
+            if street not in {s["code"] for s in hub.store.list_streets()}:
+                hub.store.upsert_street(street, street)
+        hub.store.upsert_grids(grids)
+    except (ImportProblem, ValueError) as err:
+        raise CliError(str(err)) from None
+    finally:
+        hub.close()
+    print(f"imported {len(grids)} grids")
+    return 0
+
+
+# ------------------------------------------------------------------- users and devices
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password is not None:
+        return str(args.password)
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise CliError("the passwords differ")
+    return first
+
+
+def _user_or_fail(hub: Any, username: str) -> dict[str, Any]:
+    user = hub.store.user_by_username(username)
+    if user is None:
+        raise CliError(f"no user {username!r}")
+    return dict(user)
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from .server.auth import hash_password
+
+    hub = _hub(args)
+    try:
+        if args.action == "add":
+            grids = [g for g in (args.grids or "").split(",") if g]
+            user = hub.store.add_user(
+                user_id=args.username,
+                username=args.username,
+                display_name=args.name or args.username,
+                role=args.role,
+                street_code=args.street,
+                password_hash=hash_password(_password(args)),
+                grid_codes=grids,
+                on_duty=args.role == "worker",
+            )
+            print(f"added {user['role']} {user['username']} ({user['display_name']})")
+        elif args.action == "list":
+            for user in hub.store.list_users(args.street, args.role):
+                print(
+                    f"{user['username']:<20} {user['role']:<11} {user['street_code'] or '-':<6} "
+                    f"{','.join(user['grid_codes']) or '-':<14} "
+                    f"{'on duty' if user['on_duty'] else '':<8} {user['display_name']}"
+                )
+        elif args.action == "passwd":
+            user = _user_or_fail(hub, args.username)
+            hub.store.set_password_hash(user["id"], hash_password(_password(args)))
+            revoked = hub.store.revoke_tokens(user["id"])
+            print(f"password changed; {revoked} token(s) revoked")
+        elif args.action == "revoke":
+            user = _user_or_fail(hub, args.username)
+            print(f"revoked {hub.store.revoke_tokens(user['id'])} token(s) of {args.username}")
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    finally:
+        hub.close()
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    hub = _hub(args)
+    try:
+        if args.action == "list":
+            user_id = _user_or_fail(hub, args.user)["id"] if args.user else None
+            for dev in hub.store.list_devices(user_id):
+                print(
+                    f"{dev['username']:<20} {dev['device_id']:<40} last login "
+                    f"{dev['last_login']}  live tokens {dev['live_tokens']}"
+                )
+        else:
+            user = _user_or_fail(hub, args.username)
+            count = hub.store.revoke_tokens(user["id"], args.device_id)
+            print(f"revoked {count} token(s) of {args.username} on {args.device_id}")
+    finally:
+        hub.close()
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from .server.auth import secret_hash
+
+    hub = _hub(args)
+    try:
+        if args.action == "add":
+            key = secrets.token_urlsafe(24)
+            hub.store.add_api_key(secret_hash(key), args.name, args.purpose)
+            print(f"{args.purpose} key {args.name}: {key}\n(shown once; keep it safe)")
+        elif args.action == "list":
+            for key in hub.store.list_api_keys():
+                state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
+                print(f"{key['name']:<24} {key['purpose']:<8} {key['created_at']}  {state}")
+        else:
+            if not hub.store.revoke_api_key(args.name):
+                raise CliError(f"no active key named {args.name!r}")
+            print(f"revoked key {args.name}")
+    except sqlite3.IntegrityError:
+        raise CliError(f"a key named {args.name!r} exists") from None
+    finally:
+        hub.close()
+    return 0
+
+
+# ------------------------------------------------------------------- backup
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    hub = _hub(args)
+    try:
+        hub.store.backup(args.file)
+    except FileExistsError as err:
+        raise CliError(str(err)) from None
+    finally:
+        hub.close()
+    print(
+        f"backed up the hub's database to {args.file} (photos: back up "
+        f"{Path(args.data) / 'photos'} with rsync)"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    try:
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        has_meta = (
+            conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+        )
+        conn.close()
+    except sqlite3.DatabaseError as err:
+        raise CliError(f"{source}: not a GridOps backup ({err})") from None
+    if not ok or not has_meta:
+        raise CliError(f"{source}: not a GridOps backup, or damaged")
+    target = Path(args.data) / "hub.sqlite"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not args.force:
+        raise CliError(f"{target} exists; stop the hub and pass --force to replace it")
+    for suffix in ("-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(source, str(target) + ".restoring")
+    os.replace(str(target) + ".restoring", target)
+    print(f"restored {source} into {target}")
+    return 0
+
+
+# ------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridops", description="GridOps hub operations")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--data", default=DEFAULT_DATA, help="the hub's data folder")
+        return p
+
+    for name, text in (
+        ("demo", "serve the demo district (created if absent)"),
+        ("serve", "serve a hub"),
+    ):
+        p = command(name, text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument(
+            "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        )
+        p.set_defaults(func=cmd_serve, demo=name == "demo")
+
+    p = command("import-twin", "import twin features from a GeoPackage or GeoJSON file")
+    p.add_argument("file")
+    p.add_argument(
+        "--layer",
+        choices=["components", "pipelines", "areas"],
+        help="target layer (default: from the geometry type)",
+    )
+    p.add_argument("--source-layer", help="one table of a GeoPackage (default: all)")
+    p.add_argument("--id-field", default="id")
+    p.add_argument("--kind-field", default="kind")
+    p.add_argument("--kind", help="one kind for every feature (instead of --kind-field)")
+    p.add_argument("--name-field", default="name")
+    p.add_argument("--batch", type=int, default=5000)
+    p.set_defaults(func=cmd_import_twin)
+
+    p = command("grids", "grids")
+    p.add_argument("action", choices=["import"])
+    p.add_argument("file")
+    p.add_argument("--code-field", default="code")
+    p.add_argument("--street-field", default="street_code")
+    p.set_defaults(func=cmd_grids_import)
+
+    p = command("users", "accounts")
+    p.add_argument("action", choices=["add", "list", "passwd", "revoke"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", choices=["worker", "dispatcher", "supervisor", "admin"])
+    p.add_argument("--street")
+    p.add_argument("--grids", help="comma-separated grid codes (workers)")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--password", help="(default: asked)")
+    p.set_defaults(func=cmd_users)
+
+    p = command("devices", "devices (a lost phone)")
+    p.add_argument("action", choices=["list", "revoke"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("device_id", nargs="?")
+    p.add_argument("--user", help="list one user's devices")
+    p.set_defaults(func=cmd_devices)
+
+    p = command("keys", "API keys for cameras and Open311")
+    p.add_argument("action", choices=["add", "list", "revoke"])
+    p.add_argument("--purpose", choices=["camera", "open311"])
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_keys)
+
+    p = command("backup", "a consistent copy of the hub's database, taken while it serves")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+
+    p = command("restore", "put a backup in place (stop the hub first)")
+    p.add_argument("file")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_restore)
+    return parser
+
+
+def _check(args: argparse.Namespace) -> None:
+    need = {
+        ("users", "add"): ("username", "role"),
+        ("users", "passwd"): ("username",),
+        ("users", "revoke"): ("username",),
+        ("devices", "revoke"): ("username", "device_id"),
+        ("keys", "add"): ("purpose", "name"),
+        ("keys", "revoke"): ("name",),
+    }.get((str(args.command), str(getattr(args, "action", ""))), ())
+    missing = [n for n in need if not getattr(args, n, None)]
+    if missing:
+        raise CliError(f"{args.command} {args.action}: give {', '.join(missing)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _check(args)
+        return int(args.func(args))
+    except CliError as err:
+        print(f"gridops: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
