@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .. import __version__, model
@@ -33,6 +33,14 @@ class Caller:
     user: dict[str, Any]
     device_id: str
     actor: model.Actor
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON answer serialised by orjson: the hot paths (push, changes) skip re-validating
+    what the store built."""
+    import orjson
+
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def hub_of(request: Request) -> Hub:
@@ -73,7 +81,6 @@ def create_app(hub: Hub) -> FastAPI:
         title="GridOps hub",
         version=__version__,
         description="The wire contract of PROTOCOL.md: tasks, sync, photos, twin layers.",
-        default_response_class=ORJSONResponse,
     )
     app.state.hub = hub
     errors.install(app)

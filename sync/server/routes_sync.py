@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import model
 from ..store import CursorExpired
 from . import cursor as cursors
-from .app import ERROR_RESPONSES, Caller, caller, hub_of, read_json
+from .app import ERROR_RESPONSES, Caller, caller, hub_of, json_response, read_json
 from .errors import ApiError
 from .schemas import ChangesResponse, PushRequest, PushResponse
 
@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
         }
     },
 )
-async def push(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+async def push(request: Request, who: Caller = Depends(caller)) -> Response:
     """Applies the device's ops in order; one result per op (applied, duplicate,
     rejected, retry). The same op_id is applied at most once."""
     hub = hub_of(request)
@@ -55,7 +55,7 @@ async def push(request: Request, who: Caller = Depends(caller)) -> dict[str, Any
     if not isinstance(device_id, str) or not 0 < len(device_id) <= 128:
         raise ApiError(422, "invalid_payload", "device_id must be a string")
     results = await run_in_threadpool(hub.store.push, who.user, device_id, ops)
-    return {"results": results}
+    return json_response({"results": results})
 
 
 @router.get("/sync/changes", tags=["sync"], response_model=ChangesResponse)
@@ -64,7 +64,7 @@ def changes(
     since: str = Query("", max_length=2048, description="a cursor from the last answer"),
     limit: int = Query(500, ge=1, le=5000),
     who: Caller = Depends(caller),
-) -> dict[str, Any]:
+) -> Response:
     """The changes in the caller's scope since the cursor; `remove` when something left it.
     An empty `since` starts with tasks, users and grids as they stand."""
     hub = hub_of(request)
