@@ -128,7 +128,7 @@ _PLANS: dict[str, _Plan] = {
         arterial=16.0,
         lane=9.0,
         pavement=5.0,
-        spacing=dict(zip(_SPACED, (55, 150, 200, 300, 400, 500, 100, 250))),
+        spacing=dict(zip(_SPACED, (40, 200, 180, 300, 400, 500, 100, 400))),
         grid_roads=_words(
             "锦绣路 芳甸路 梅花路 白杨路 樱花路 海桐路 玉兰路 杜鹃路 花木路 丁香路 民生路 芳华路"
         ),

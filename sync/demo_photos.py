@@ -23,14 +23,8 @@ import math
 import random
 from typing import Any, Callable, List, Sequence, Tuple
 
-TASK_KINDS = (
-    "litter",
-    "bike_parking",
-    "illegal_drying",
-    "waterlogging",
-    "streetlight_out",
-    "manhole_damaged",
-    "other",
+TASK_KINDS = tuple(
+    "litter bike_parking illegal_drying waterlogging streetlight_out manhole_damaged other".split()
 )
 Colour = Tuple[int, ...]
 XY = Tuple[float, float]
@@ -44,6 +38,13 @@ _WALLS = ((196, 184, 164), (176, 166, 156), (160, 90, 70), (214, 206, 188), (150
           (188, 150, 120), (120, 110, 104))  # fmt: skip
 _LITTER = ((235, 235, 230), (30, 30, 32), (40, 90, 190), (200, 40, 40), (230, 200, 60),
            (150, 110, 70))  # fmt: skip
+_SIGNS = ((150, 40, 40), (40, 90, 150), (60, 120, 70), (200, 150, 50))
+# Outlines in units of the width: a bicycle (side view, metres), a shirt, trousers.
+_FRAME = ((-0.52, 0.33), (0.0, 0.3), (-0.12, 0.85), (-0.52, 0.33), (-0.12, 0.85), (0.38, 0.8),
+          (0.0, 0.3), (0.38, 0.8), (0.52, 0.33))  # fmt: skip
+_SHIRT = ((0, 0), (1, 0), (1.3, -0.35), (0.9, -0.45), (0.9, -1.3), (0.1, -1.3), (0.1, -0.45),
+          (-0.3, -0.35))  # fmt: skip
+_TROUSERS = ((0, 0), (1, 0), (1, -2), (0.55, -2), (0.5, -0.6), (0.45, -2), (0, -2))
 
 
 def make_photo(kind: str, role: str, seed: int, size: tuple[int, int] = (1280, 960)) -> bytes:
@@ -71,6 +72,14 @@ def _vignette(size: tuple[int, int]) -> Any:
 
     ring = Image.radial_gradient("L").resize(size).point([255 - v // 4 for v in range(256)])
     return Image.merge("RGB", (ring, ring, ring))
+
+
+_WINDOW = (250, 214, 140)
+_ANGLES = [k * math.pi / 8 for k in range(17)]
+
+
+def _corners(u: float, v: float) -> List[XY]:
+    return [(u, v), (-u, v), (-u, -v), (u, -v)]
 
 
 def _mix(a: Colour, b: Colour, t: float) -> Colour:
@@ -119,20 +128,24 @@ class _Scene:
         return [self.p(x0, y0, z), self.p(x1, y0, z), self.p(x1, y1, z), self.p(x0, y1, z)]
 
     def circle(self, x: float, z: float, r: float, n: int = 28, wobble: float = 0.0) -> List[XY]:
-        rr = [r * (1 + self.problem.uniform(-wobble, wobble)) for _ in range(n)]
-        return self.ground(
-            [(x + rr[k] * math.cos(2 * math.pi * k / n), z + rr[k] * math.sin(2 * math.pi * k / n))
-             for k in range(n)]
-        )  # fmt: skip
+        """A circle on the ground; a wobbly one draws on the problem's random numbers."""
+        pts = []
+        for k in range(n):
+            rr = r * (1 + self.problem.uniform(-wobble, wobble)) if wobble else r
+            pts.append(
+                (x + rr * math.cos(2 * math.pi * k / n), z + rr * math.sin(2 * math.pi * k / n))
+            )
+        return self.ground(pts)
 
-    def box(self, d: Any, x0: float, x1: float, y0: float, y1: float, z0: float, z1: float,
-            colour: Colour) -> None:  # fmt: skip
+    def box(
+        self, d: Any, x0: float, x1: float, y0: float, y1: float, z0: float, z1: float, c: Colour
+    ) -> None:
         """A box: its top, the side facing the camera, its front."""
         top = [self.p(x0, y1, z0), self.p(x1, y1, z0), self.p(x1, y1, z1), self.p(x0, y1, z1)]
-        d.polygon(top, fill=_shade(colour, 1.12))
+        d.polygon(top, fill=_shade(c, 1.12))
         if not x0 < 0 < x1:
-            d.polygon(self.wall(x1 if x1 < 0 else x0, y0, y1, z0, z1), fill=_shade(colour, 0.8))
-        d.polygon(self.front(x0, x1, y0, y1, z0), fill=colour)
+            d.polygon(self.wall(x1 if x1 < 0 else x0, y0, y1, z0, z1), fill=_shade(c, 0.8))
+        d.polygon(self.front(x0, x1, y0, y1, z0), fill=c)
 
     def paint(self, img: Any, d: Any) -> None:
         self._sky(img, d)
@@ -145,9 +158,9 @@ class _Scene:
     def _sky(self, img: Any, d: Any) -> None:
         from PIL import Image
 
-        top, low = (
-            ((22, 28, 62), (200, 110, 80)) if self.dusk else ((150, 182, 212), (222, 226, 228))
-        )
+        top, low = ((150, 182, 212), (222, 226, 228))
+        if self.dusk:
+            top, low = ((22, 28, 62), (200, 110, 80))
         hz = int(self.horizon) + 2
         column = Image.new("RGB", (1, hz))
         column.putdata([_mix(top, low, (y / hz) ** 0.8) for y in range(hz)])
@@ -156,19 +169,16 @@ class _Scene:
         while x < self.w:  # the far skyline
             bw, bh = self.rng.uniform(20, 90), self.rng.uniform(10, 70) * self.h / 960
             tone = self.rng.randint(50, 80) if self.dusk else self.rng.randint(150, 185)
-            d.rectangle(
-                [x, self.horizon - bh, x + bw, self.horizon + 2], fill=(tone, tone + 4, tone + 10)
-            )
+            box = [x, self.horizon - bh, x + bw, self.horizon + 2]
+            d.rectangle(box, fill=(tone, tone + 4, tone + 10))
             x += bw
 
     def _ground(self, d: Any) -> None:
         far, near, rng = 400.0, 0.5, self.rng
         paving = (100, 98, 96) if self.dusk else (176, 170, 160)
         d.polygon(self.flat(-300, 300, near, far), fill=paving)
-        d.polygon(
-            self.flat(self.road_left, self.kerb, near, far),
-            fill=(48, 50, 54) if self.dusk else (92, 94, 98),
-        )
+        asphalt = (48, 50, 54) if self.dusk else (92, 94, 98)
+        d.polygon(self.flat(self.road_left, self.kerb, near, far), fill=asphalt)
         paint = (150, 150, 145) if self.dusk else (205, 205, 198)
         for x in (self.kerb, self.road_left):  # kerbstones
             d.polygon(self.flat(x - 0.15, x + 0.15, near, far), fill=_shade(paving, 1.15))
@@ -195,26 +205,22 @@ class _Scene:
             z = 0.5
             while z < 260:
                 length, storeys = rng.uniform(8, 26), rng.choice((2, 3, 3, 4, 6, 8, 12, 18))
-                wall = _shade(
-                    rng.choice(_WALLS), (0.5 if self.dusk else 1.0) * (0.86 if x > 0 else 1)
-                )
+                light = (0.5 if self.dusk else 1.0) * (0.86 if x > 0 else 1.0)  # x > 0: in shade
+                wall = _shade(rng.choice(_WALLS), light)
                 d.polygon(self.wall(x, 0, storeys * 3.1 + 1.0, z, z + length), fill=wall)
                 self._frontage(d, x, z, length, storeys, wall)
                 z += length + (rng.uniform(3, 10) if rng.random() < 0.2 else 0)
 
-    def _frontage(
-        self, d: Any, x: float, z0: float, length: float, storeys: int, wall: Colour
-    ) -> None:
+    def _frontage(self, d: Any, x: float, z0: float, length: float, storeys: int, wall: Any):
+        """Shop signs, shop windows and the windows of the floors above."""
         rng, z1 = self.rng, z0 + length
-        sign = _shade(rng.choice(((150, 40, 40), (40, 90, 150), (60, 120, 70), (200, 150, 50))),
-                      0.6 if self.dusk else 1.0)  # fmt: skip
+        sign = _shade(rng.choice(_SIGNS), 0.6 if self.dusk else 1.0)
         d.polygon(self.wall(x, 2.8, 3.5, z0 + 0.3, z1 - 0.3), fill=sign)
         glass = (150, 120, 70) if self.dusk else _mix((120, 134, 142), wall, 0.25)
         d.polygon(self.wall(x, 0.2, 2.6, z0 + 0.5, z1 - 0.5), fill=glass)
         for k in range(1, int(length / 2.5)):  # mullions and doors
-            d.line(
-                [self.p(x, 0.2, z0 + 2.5 * k), self.p(x, 2.6, z0 + 2.5 * k)], fill=_shade(wall, 0.7)
-            )
+            mullion = [self.p(x, 0.2, z0 + 2.5 * k), self.p(x, 2.6, z0 + 2.5 * k)]
+            d.line(mullion, fill=_shade(wall, 0.7))
         if z0 > 120:
             return
         pane = _mix(wall, (62, 76, 92), 0.7)
@@ -223,20 +229,19 @@ class _Scene:
             while z + 1.4 < z1:
                 lit = self.dusk and rng.random() < 0.45
                 y = storey * 3.1 + 0.9
-                d.polygon(
-                    self.wall(x, y, y + 1.5, z, z + 1.4), fill=(250, 214, 140) if lit else pane
-                )
+                d.polygon(self.wall(x, y, y + 1.5, z, z + 1.4), fill=_WINDOW if lit else pane)
                 z += 2.6
 
     def _furniture(self, d: Any) -> List[Item]:
-        rng, items = self.rng, []
+        rng = self.rng
+        items: List[Item] = []
         for x in (self.kerb + 0.9, self.road_left - 0.9):
             z = rng.uniform(8, 11)
             while z < 140:  # plane trees, leaving the nearest street light in sight
-                if x < 0 or abs(z - self.lamp_z) > 3.5:
-                    items.append(
-                        (z, self._tree(d, x + rng.uniform(-0.1, 0.1), z, rng.getrandbits(32)))
-                    )
+                tree = self._tree(d, x + rng.uniform(-0.1, 0.1), z, rng.getrandbits(32))
+                clear = z - self.lamp_z if self.kind == "streetlight_out" else abs(z - self.lamp_z)
+                if x < 0 or clear > 5:
+                    items.append((z, tree))
                 z += rng.uniform(7, 9)
         for side, x in ((1, self.kerb + 0.35), (-1, self.road_left - 0.35)):
             z = self.lamp_z + (rng.uniform(12, 18) if side < 0 else 0)
@@ -257,12 +262,11 @@ class _Scene:
         rng = random.Random(seed)
 
         def paint() -> None:
-            d.polygon(
-                self.front(x - 0.18, x + 0.18, 0, 3.4, z),
-                fill=(45, 40, 36) if self.dusk else (96, 88, 72),
-            )
-            for k in range(28 if z < 60 else 8):
-                cx, cy, r = x + rng.uniform(-2.0, 2.0), rng.uniform(3.6, 6.0), rng.uniform(0.5, 1.1)
+            bark = (45, 40, 36) if self.dusk else (96, 88, 72)
+            d.polygon(self.front(x - 0.18, x + 0.18, 0, 3.4, z), fill=bark)
+            for k in range(28 if z < 60 else 8):  # the canopy, leaf cluster by leaf cluster
+                cx, cy = x + rng.uniform(-2.0, 2.0), rng.uniform(3.6, 6.0)
+                r = rng.uniform(0.5, 1.1)
                 g = rng.randint(80, 150) if not self.dusk else rng.randint(34, 56)
                 (x0, y0), (x1, y1) = self.p(cx - r, cy + r, z), self.p(cx + r, cy - r, z)
                 d.ellipse([x0, y0, x1, y1], fill=(g // 2 + k, g, g // 3, 230))
@@ -271,27 +275,20 @@ class _Scene:
 
     def _lamp(self, d: Any, x: float, z: float, side: int, lit: bool) -> Callable[[], None]:
         def paint() -> None:
-            steel, arm = (70, 74, 78), x - side * 1.8
+            steel, arm, width = (70, 74, 78), x - side * 1.8, max(1, int(self.f * 0.14 / z))
             d.line(
-                [self.p(x, 0, z), self.p(x, 7.5, z)],
-                fill=steel,
-                width=max(1, int(self.f * 0.14 / z)),
+                [self.p(x, 0, z), self.p(x, 7.5, z), self.p(arm, 7.7, z)], fill=steel, width=width
             )
-            d.line(
-                [self.p(x, 7.5, z), self.p(arm, 7.7, z)],
-                fill=steel,
-                width=max(1, int(self.f * 0.08 / z)),
-            )
-            (x0, y0), (x1, y1) = self.p(arm - 0.45, 7.8, z), self.p(arm + 0.45, 7.55, z)
+            (x0, y0), (x1, y1) = self.p(arm - 0.6, 7.85, z), self.p(arm + 0.6, 7.5, z)
             on = lit and self.dusk
-            d.ellipse([x0, y0, x1, y1], fill=(255, 240, 196) if on else (84, 86, 90))
-            if on:
+            d.ellipse([x0, y0, x1, y1], fill=(255, 244, 210) if on else (60, 62, 66))
+            if on:  # a halo round the lamp and a pool of light under it
                 cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
                 for k in range(8, 0, -1):
-                    r = (x1 - x0) * k * 0.5
-                    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(255, 214, 150, 16))
-                for k in (4.5, 3.0, 1.8):
-                    d.polygon(self.circle(arm, z, k, 24), fill=(255, 200, 120, 26))
+                    r = (x1 - x0) * k * 0.45
+                    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(255, 214, 150, 22))
+                for radius in (5.0, 3.5, 2.2):
+                    d.polygon(self.circle(arm, z, radius, 24), fill=(255, 200, 120, 30))
 
         return paint
 
@@ -314,38 +311,36 @@ class _Scene:
 def _litter(s: _Scene, d: Any) -> List[Item]:
     rng = s.problem
     bx, bz = s.facade_r - 0.7, rng.uniform(6, 8)
+    grey, green = (90, 90, 95), (40, 120, 70)
     items: List[Item] = [  # a pair of sorting bins, in both photos
-        (bz + 0.6, lambda: s.box(d, bx - 0.3, bx + 0.3, 0, 1.0, bz + 0.6, bz + 1.15, (90, 90, 95))),
-        (bz, lambda: s.box(d, bx - 0.3, bx + 0.3, 0, 1.0, bz, bz + 0.55, (40, 120, 70))),
+        (bz + 0.6, lambda: s.box(d, bx - 0.3, bx + 0.3, 0, 1.0, bz + 0.6, bz + 1.15, grey)),
+        (bz, lambda: s.box(d, bx - 0.3, bx + 0.3, 0, 1.0, bz, bz + 0.55, green)),
     ]
-    if s.fixed:
-        return items
-    for _ in range(rng.randint(22, 36)):
-        x, z = rng.uniform(s.kerb + 0.3, s.facade_r - 0.3), bz + rng.gauss(0, 2.0)
-        colour = rng.choice(_LITTER)
-        if rng.random() < 0.45:  # a tied bag: a lumpy body and its ears
-            r = rng.uniform(0.14, 0.3)
-            body = [(x + r * math.cos(a) * rng.uniform(0.8, 1.1), r * (1 + math.sin(a)) * rng.uniform(0.75, 0.95))
-                    for a in (k * math.pi / 6 for k in range(12))]  # fmt: skip
-            ears = [(x - 0.06, 2 * r), (x - 0.1, 2 * r + 0.12), (x, 2 * r + 0.02), (x + 0.1, 2 * r + 0.12),
-                    (x + 0.06, 2 * r)]  # fmt: skip
-
-            def bag(
-                z: float = z, r: float = r, body: list = body, ears: list = ears, c: Colour = colour
-            ) -> None:
-                d.polygon(s.circle(body[0][0] - r, z + 0.05, r * 1.2, 12), fill=(20, 20, 20, 70))
-                d.polygon([s.p(a, b, z) for a, b in body + ears], fill=c)
-                d.polygon(
-                    [s.p(a, b * 0.9 + r * 0.25, z) for a, b in body[7:11]], fill=(255, 255, 255, 50)
-                )
-
-            items.append((z, bag))
-        else:  # wrappers, cups, bottles and paper lying flat
-            a, r, k = rng.uniform(0, math.pi), rng.uniform(0.08, 0.25), rng.uniform(0.3, 0.7)
-            pts = [(x + r * math.cos(a + j * math.pi / 2) * (1 if j % 2 else k),
-                    z + r * math.sin(a + j * math.pi / 2) * (1 if j % 2 else k)) for j in range(4)]  # fmt: skip
-            items.append((z, lambda pts=pts, c=colour: d.polygon(s.ground(pts, 0.02), fill=c)))
+    for _ in range(0 if s.fixed else rng.randint(22, 36)):
+        x, z = rng.uniform(s.kerb + 0.3, s.facade_r - 0.3), min(14, max(3.5, rng.gauss(bz, 2.0)))
+        colour, r = rng.choice(_LITTER), rng.uniform(0.14, 0.3)
+        if rng.random() < 0.45:  # a tied bag: a lumpy body and a knot
+            body = [
+                (x + r * math.cos(a) * rng.uniform(0.92, 1.05), r * (1 + math.sin(a)) * 0.85)
+                for a in _ANGLES[:16]
+            ]
+            knot = [(x - 0.05, 1.6 * r), (x - 0.07, 1.6 * r + 0.07), (x + 0.07, 1.6 * r + 0.07)]
+            items.append((z, functools.partial(_bag, s, d, z, body + knot, colour)))
+        else:  # wrappers, cups and paper lying flat
+            a, r, q = rng.uniform(0, math.pi), r * 0.8, r * rng.uniform(0.25, 0.55)
+            ca, sa = math.cos(a), math.sin(a)
+            pts = [(x + u * ca - v * sa, z + u * sa + v * ca) for u, v in _corners(r, q)]
+            items.append((z, functools.partial(d.polygon, s.ground(pts, 0.02), fill=colour)))
     return items
+
+
+def _bag(s: _Scene, d: Any, z: float, outline: List[XY], colour: Colour) -> None:
+    lo, hi = min(x for x, _ in outline), max(x for x, _ in outline)
+    shadow = [(lo, z - 0.1), (hi, z - 0.1), (hi + 0.1, z + 0.2), (lo + 0.1, z + 0.2)]
+    d.polygon(s.ground(shadow), fill=(20, 20, 20, 70))
+    d.polygon([s.p(x, y, z) for x, y in outline], fill=colour)
+    shine = [s.p(x - 0.02, y * 0.8 + 0.05, z) for x, y in outline[9:13]]
+    d.polygon(shine, fill=(255, 255, 255, 50))
 
 
 def _bike(s: _Scene, d: Any, x: float, z: float, yaw: float, lying: bool, colour: Colour) -> Item:
@@ -359,99 +354,70 @@ def _bike(s: _Scene, d: Any, x: float, z: float, yaw: float, lying: bool, colour
     def paint() -> None:
         width = max(2, int(s.f * 0.07 / max(z, 1)))
         for c in (-0.52, 0.52):
-            ring = [
-                at(c + 0.33 * math.cos(t * math.pi / 8), 0.33 + 0.33 * math.sin(t * math.pi / 8))
-                for t in range(17)
-            ]
+            ring = [at(c + 0.33 * math.cos(a), 0.33 + 0.33 * math.sin(a)) for a in _ANGLES]
             d.line(ring, fill=(25, 25, 25), width=width + 1)
-        frame = [(-0.52, 0.33), (0.0, 0.3), (-0.12, 0.85), (-0.52, 0.33), (-0.12, 0.85), (0.38, 0.8), (0.0, 0.3),
-                 (0.38, 0.8), (0.52, 0.33)]  # fmt: skip
-        d.line([at(a, h) for a, h in frame], fill=colour, width=width)
-        d.line(
-            [at(0.38, 0.8), at(0.42, 1.0), at(0.3, 1.0), at(0.55, 1.0)],
-            fill=(40, 40, 40),
-            width=width,
-        )
-        d.polygon(
-            [at(-0.25, 0.88), at(0.0, 0.88), at(0.0, 0.94), at(-0.25, 0.94)], fill=(20, 20, 20)
-        )
-        d.polygon(
-            [at(0.45, 0.75), at(0.75, 0.75), at(0.75, 0.95), at(0.45, 0.95)],
-            fill=_shade(colour, 0.7),
-        )
+        d.line([at(a, h) for a, h in _FRAME], fill=colour, width=width)
+        bars = [at(0.38, 0.8), at(0.42, 1.0), at(0.3, 1.0), at(0.55, 1.0)]
+        d.line(bars, fill=(40, 40, 40), width=width)
+        d.polygon([at(-0.25, 0.88), at(0, 0.88), at(0, 0.94), at(-0.25, 0.94)], fill=(20, 20, 20))
+        basket = [at(0.45, 0.75), at(0.75, 0.75), at(0.75, 0.95), at(0.45, 0.95)]
+        d.polygon(basket, fill=_shade(colour, 0.7))
 
     return (z, paint)
 
 
 def _bike_parking(s: _Scene, d: Any) -> List[Item]:
     rng = s.problem
-    z0 = rng.uniform(6.5, 8.5)
-    bikes = [
-        (rng.choice(_BIKES), rng.uniform(0, math.pi), rng.random() < 0.35)
-        for _ in range(rng.randint(8, 14))
-    ]
+    z0, n = rng.uniform(6.5, 8.5), rng.randint(8, 14)
+    bikes = [(rng.choice(_BIKES), rng.uniform(0, math.pi), rng.random() < 0.35) for _ in range(n)]
     if not s.fixed:  # a heap across the pavement, some fallen
         x0 = (s.kerb + s.facade_r) / 2
         return [
-            _bike(s, d, x0 + rng.gauss(0, 0.9), z0 + rng.gauss(0, 1.3), yaw, lying, c)
-            for c, yaw, lying in bikes
+            _bike(s, d, x0 + rng.gauss(0, 0.9), z0 + rng.gauss(0, 1.3), yaw, lying, colour)
+            for colour, yaw, lying in bikes
         ]
-    bay = s.flat(
-        s.kerb + 0.3, s.kerb + 2.3, z0 - 1.0, z0 + 0.7 * len(bikes)
-    )  # side by side in a painted bay
+    bay = s.flat(s.kerb + 0.3, s.kerb + 2.3, z0 - 1.0, z0 + 0.7 * n)  # a painted bay
     items: List[Item] = [(99.0, lambda: d.line([*bay, bay[0]], fill=(235, 235, 230), width=3))]
-    return items + [
-        _bike(s, d, s.kerb + 1.3, z0 - 0.5 + 0.7 * k, 0.0, False, c)
-        for k, (c, _, _) in enumerate(bikes)
-    ]
+    for k, (colour, _, _) in enumerate(bikes):  # side by side, square to the kerb
+        items.append(_bike(s, d, s.kerb + 1.3, z0 - 0.5 + 0.7 * k, 0.0, False, colour))
+    return items
 
 
 def _illegal_drying(s: _Scene, d: Any) -> List[Item]:
-    rng, items = s.problem, []
-    for z in (rng.uniform(6, 7.5), rng.uniform(9, 11)):  # lines from the trees to the windows
-        xa, xb, h = s.kerb + 0.9, s.facade_r, rng.uniform(2.1, 2.5)
-        if s.fixed:
-            continue
-
-        def paint(z: float = z, xa: float = xa, xb: float = xb, h: float = h) -> None:
-            def sag(t: float) -> float:
-                return h - t * (1 - t)
-
-            d.line(
-                [s.p(xa + (xb - xa) * k / 12, sag(k / 12), z) for k in range(13)],
-                fill=(60, 60, 60),
-                width=2,
-            )
-            t = 0.06
-            while t < 0.92:
-                w, colour = rng.uniform(0.3, 0.7), rng.choice(_CLOTHES)
-                x, y = xa + (xb - xa) * t, sag(t + w / (xb - xa) / 2)
-                shape = rng.choice(("shirt", "trousers", "towel", "quilt"))
-                if shape == "shirt":
-                    pts = [(0, 0), (w, 0), (w + 0.15, -0.2), (w - 0.05, -0.25), (w - 0.05, -0.7), (0.05, -0.7),
-                           (0.05, -0.25), (-0.15, -0.2)]  # fmt: skip
-                elif shape == "trousers":
-                    pts = [(0, 0), (w, 0), (w, -0.95), (w * 0.55, -0.95), (w * 0.5, -0.3), (w * 0.45, -0.95),
-                           (0, -0.95)]  # fmt: skip
-                else:
-                    w, long = (w * 2, 1.1) if shape == "quilt" else (w, 0.55)
-                    pts = [(0, 0), (w, 0), (w, -long), (0, -long)]
-                d.polygon([s.p(x + a, y + b, z) for a, b in pts], fill=colour)
-                for k in range(1, 5 if shape == "quilt" else 0):
-                    d.line(
-                        [s.p(x, y - k * 0.22, z), s.p(x + w, y - k * 0.22, z)],
-                        fill=_shade(colour, 0.75),
-                    )
-                for k in (0.0, w):  # pegs
-                    d.line(
-                        [s.p(x + k, y + 0.05, z), s.p(x + k, y - 0.05, z)],
-                        fill=(230, 230, 230),
-                        width=2,
-                    )
-                t += (w + rng.uniform(0.05, 0.25)) / (xb - xa)
-
-        items.append((z, paint))
+    rng = s.problem
+    items: List[Item] = []
+    for z in (rng.uniform(6, 7.5), rng.uniform(9, 11)):  # lines from a tree to the windows
+        h, xa, xb = rng.uniform(2.1, 2.5), s.kerb + 0.9, s.facade_r
+        if not s.fixed:
+            items.append((z, functools.partial(_washing, s, d, z, xa, xb, h)))
     return items
+
+
+def _washing(s: _Scene, d: Any, z: float, xa: float, xb: float, h: float) -> None:
+    rng = s.problem
+
+    def sag(t: float) -> float:
+        return h - t * (1 - t)
+
+    line = [s.p(xa + (xb - xa) * k / 12, sag(k / 12), z) for k in range(13)]
+    d.line(line, fill=(60, 60, 60), width=2)
+    t = 0.06
+    while t < 0.92:
+        w, colour = rng.uniform(0.3, 0.7), rng.choice(_CLOTHES)
+        x, y = xa + (xb - xa) * t, sag(t + w / (xb - xa) / 2)
+        shape = rng.choice(("shirt", "trousers", "towel", "quilt"))
+        if shape in ("towel", "quilt"):
+            w, long = (w * 2, 1.1) if shape == "quilt" else (w, 0.55)
+            outline = [(0, 0), (w, 0), (w, -long), (0, -long)]
+        else:
+            outline = [(a * w, b * w) for a, b in (_SHIRT if shape == "shirt" else _TROUSERS)]
+        d.polygon([s.p(x + a, y + b, z) for a, b in outline], fill=colour)
+        for k in range(1, 5 if shape == "quilt" else 0):  # the quilt's stitching
+            seam = [s.p(x, y - k * 0.22, z), s.p(x + w, y - k * 0.22, z)]
+            d.line(seam, fill=_shade(colour, 0.75))
+        for peg in (x, x + w):
+            d.line([s.p(peg, y + 0.05, z), s.p(peg, y - 0.05, z)], fill=(230, 230, 230), width=2)
+        t += (w + rng.uniform(0.05, 0.25)) / (xb - xa)
 
 
 def _waterlogging(s: _Scene, d: Any) -> List[Item]:
@@ -462,26 +428,18 @@ def _waterlogging(s: _Scene, d: Any) -> List[Item]:
     ]
     edge += [(s.kerb + rng.uniform(-0.15, 0.25), z0 + (z1 - z0) * k / 20) for k in range(21)]
     if s.fixed:  # damp patches are all that is left
-        patches = [(rng.uniform(s.road_left + 1, s.kerb - 1), rng.uniform(z0 + 1, z1 / 2), rng.uniform(0.4, 1.2))
-                   for _ in range(4)]  # fmt: skip
-        return [
-            (
-                500.0,
-                lambda: [
-                    d.polygon(s.circle(x, z, r, 20, 0.25), fill=(60, 62, 66, 70))
-                    for x, z, r in patches
-                ],
-            )
-        ]
+        patches = []
+        for _ in range(4):
+            x, z = rng.uniform(s.road_left + 1, s.kerb - 1), rng.uniform(z0 + 1, z1 / 2)
+            patches.append(s.circle(x, z, rng.uniform(0.4, 1.2), 20, 0.25))
+        return [(500.0, lambda: [d.polygon(p, fill=(60, 62, 66, 70)) for p in patches])]
 
     def paint() -> None:
         d.polygon(s.ground(edge), fill=(100, 114, 128, 235))
         zz = z1
         while zz > z0:  # the sky and the façades mirrored, fading towards the camera
-            band = s.flat(s.road_left, s.kerb, zz - 0.4, zz)
-            d.polygon(
-                band, fill=(*_mix((90, 104, 118), (200, 212, 222), (zz - z0) / (z1 - z0)), 70)
-            )
+            tone = _mix((90, 104, 118), (200, 212, 222), (zz - z0) / (z1 - z0))
+            d.polygon(s.flat(s.road_left, s.kerb, zz - 0.4, zz), fill=(*tone, 70))
             zz -= 0.8
         for _ in range(14):  # ripples
             x, z = rng.uniform(s.road_left + 0.5, s.kerb - 0.5), rng.uniform(z0 + 0.5, z1 * 0.7)
@@ -497,6 +455,17 @@ def _streetlight_out(s: _Scene, d: Any) -> List[Item]:
 def _manhole_damaged(s: _Scene, d: Any) -> List[Item]:
     rng = s.problem
     x, z, r = s.kerb - rng.uniform(1.2, 2.0), rng.uniform(4.0, 5.5), 0.36
+    hole = s.circle(x, z, r, 24, 0.08)
+    pieces, cracks = [], []
+    for k in range(3):  # pieces of the broken cover, some fallen in
+        a = rng.uniform(0, 2 * math.pi)
+        cx, cz = x + math.cos(a) * r * 0.7, z + math.sin(a) * r * 0.7
+        piece = [(cx + rng.uniform(-0.16, 0.16), cz + rng.uniform(-0.16, 0.16)) for _ in range(4)]
+        pieces.append((s.ground(piece), (60 + 10 * k, 60 + 10 * k, 62 + 10 * k)))
+    for _ in range(6):  # cracks in the asphalt around it
+        a = rng.uniform(0, 2 * math.pi)
+        rs = [r + 0.05 * k for k in range(6)]
+        cracks.append(s.ground([(x + math.cos(a) * q, z + math.sin(a) * q) for q in rs]))
 
     def paint() -> None:
         d.polygon(s.circle(x, z, r + 0.08), fill=(70, 70, 72))
@@ -506,54 +475,48 @@ def _manhole_damaged(s: _Scene, d: Any) -> List[Item]:
                 ring = s.circle(x, z, r * k)
                 d.line([*ring, ring[0]], fill=(88, 88, 90), width=2)
             return
-        d.polygon(s.circle(x, z, r, 24, 0.08), fill=(18, 16, 14))
-        for k in range(3):  # pieces of the broken cover, some fallen in
-            a = rng.uniform(0, 2 * math.pi)
-            cx, cz = x + math.cos(a) * r * 0.7, z + math.sin(a) * r * 0.7
-            piece = [
-                (cx + rng.uniform(-0.16, 0.16), cz + rng.uniform(-0.16, 0.16)) for _ in range(4)
-            ]
-            d.polygon(s.ground(piece), fill=(60 + 10 * k, 60 + 10 * k, 62 + 10 * k))
-        for _ in range(6):  # cracks in the asphalt around it
-            a = rng.uniform(0, 2 * math.pi)
-            crack = [(x + math.cos(a) * (r + 0.05 * k), z + math.sin(a) * (r + 0.05 * k) + rng.uniform(-0.03, 0.03))
-                     for k in range(6)]  # fmt: skip
-            d.line(s.ground(crack), fill=(30, 30, 30), width=2)
+        d.polygon(hole, fill=(18, 16, 14))
+        for piece, colour in pieces:
+            d.polygon(piece, fill=colour)
+        for crack in cracks:
+            d.line(crack, fill=(30, 30, 30), width=2)
 
     return [(400.0, paint)]
 
 
 def _other(s: _Scene, d: Any) -> List[Item]:
-    rng, items = s.problem, []
-    if s.fixed:
-        return items
+    rng = s.problem
+    items: List[Item] = []
     x0, z0 = (s.kerb + s.facade_r) / 2 + 0.3, rng.uniform(6, 8)  # a dumped sofa and boxes
     sofa = (rng.randint(90, 140), rng.randint(60, 90), rng.randint(40, 70))
+    if s.fixed:
+        return items
+    box = functools.partial(s.box, d)
     items.append(
-        (z0 + 0.65, lambda: s.box(d, x0 - 1.0, x0 + 1.0, 0.5, 0.95, z0 + 0.65, z0 + 0.9, sofa))
+        (z0 + 0.65, functools.partial(box, x0 - 1, x0 + 1, 0.5, 0.95, z0 + 0.65, z0 + 0.9, sofa))
     )
-    items.append((z0, lambda: s.box(d, x0 - 1.0, x0 + 1.0, 0.1, 0.5, z0, z0 + 0.9, sofa)))
+    items.append((z0, functools.partial(box, x0 - 1, x0 + 1, 0.1, 0.5, z0, z0 + 0.9, sofa)))
     for _ in range(rng.randint(3, 6)):
         bx, bz = x0 + rng.uniform(-1.4, 1.4), z0 + rng.uniform(-1.6, -0.4)
         w, h, tone = rng.uniform(0.3, 0.6), rng.uniform(0.25, 0.6), rng.randint(150, 200)
         cardboard = (tone, int(tone * 0.78), int(tone * 0.5))
         items.append(
-            (
-                bz,
-                lambda bx=bx, bz=bz, w=w, h=h, c=cardboard: s.box(
-                    d, bx - w / 2, bx + w / 2, 0, h, bz, bz + w, c
-                ),
-            )
+            (bz, functools.partial(box, bx - w / 2, bx + w / 2, 0, h, bz, bz + w, cardboard))
         )
     return items
 
 
-_PROBLEMS: dict[str, Callable[[_Scene, Any], List[Item]]] = {
-    "litter": _litter,
-    "bike_parking": _bike_parking,
-    "illegal_drying": _illegal_drying,
-    "waterlogging": _waterlogging,
-    "streetlight_out": _streetlight_out,
-    "manhole_damaged": _manhole_damaged,
-    "other": _other,
-}
+_PROBLEMS: dict[str, Callable[[_Scene, Any], List[Item]]] = dict(
+    zip(
+        TASK_KINDS,
+        (
+            _litter,
+            _bike_parking,
+            _illegal_drying,
+            _waterlogging,
+            _streetlight_out,
+            _manhole_damaged,
+            _other,
+        ),
+    )
+)

@@ -1,0 +1,1 @@
+"""GridOps benchmarks: `python -m bench` (see bench/README.md). Figures, not tests."""
