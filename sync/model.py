@@ -19,7 +19,6 @@ Runs on Python 3.9+ (it is carried inside the QGIS plugin); standard library onl
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 import uuid
@@ -484,6 +483,15 @@ def new_task(task_id: str, created_at: str) -> Dict[str, Any]:
     }
 
 
+def _copy_task(task: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy that `decide()` may change: the lists it appends to are new lists (their
+    items are never changed in place, so they are shared)."""
+    new = dict(task)
+    for key in ("photos", "history", "conflicts", "past_assignee_ids"):
+        new[key] = list(task.get(key) or [])
+    return new
+
+
 def _reject(code: str, message: str) -> Decision:
     return Decision("rejected", code, message)
 
@@ -550,7 +558,7 @@ def decide(
         if assignee.get("street_code") != task["street_code"]:
             return _reject("invalid_payload", "the assignee works in another street")
 
-    new = copy.deepcopy(task)
+    new = _copy_task(task)
     changed = True
     if op_type == "task.triage":
         new["status"] = "open" if payload["decision"] == "accept" else "invalid"

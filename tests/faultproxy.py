@@ -25,8 +25,9 @@ class FaultCounts:
 class FaultProxy:
     """Listens on 127.0.0.1:<port> and forwards to 127.0.0.1:<upstream_port>."""
 
-    def __init__(self, upstream_port: int, *, drop_request: float, drop_response: float,
-                 seed: int = 1) -> None:
+    def __init__(
+        self, upstream_port: int, *, drop_request: float, drop_response: float, seed: int = 1
+    ) -> None:
         self.upstream_port = upstream_port
         self.drop_request = drop_request
         self.drop_response = drop_response

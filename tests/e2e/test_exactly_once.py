@@ -33,22 +33,35 @@ class FlakyDevice:
         self.headers = {"Authorization": f"Bearer {token}", "Connection": "close"}
 
     def push(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        resp = _retry(lambda: requests.post(
-            f"{self.url}/api/v1/sync/push", json={"device_id": self.device_id, "ops": ops},
-            headers=self.headers, timeout=30))
+        resp = _retry(
+            lambda: requests.post(
+                f"{self.url}/api/v1/sync/push",
+                json={"device_id": self.device_id, "ops": ops},
+                headers=self.headers,
+                timeout=30,
+            )
+        )
         assert resp.status_code == 200, resp.text
         return list(resp.json()["results"])
 
     def upload(self, data: bytes, sha: str) -> None:
-        resp = _retry(lambda: requests.put(
-            f"{self.url}/api/v1/photos/{sha}", data=data,
-            headers={**self.headers, "Content-Type": "image/jpeg"}, timeout=30))
+        resp = _retry(
+            lambda: requests.put(
+                f"{self.url}/api/v1/photos/{sha}",
+                data=data,
+                headers={**self.headers, "Content-Type": "image/jpeg"},
+                timeout=30,
+            )
+        )
         assert resp.status_code in (200, 201), resp.text
 
 
 def _token(url: str, username: str) -> str:
-    resp = requests.post(f"{url}/api/v1/auth/login", json={
-        "username": username, "password": "demo", "device_id": f"flaky-{username}"}, timeout=10)
+    resp = requests.post(
+        f"{url}/api/v1/auth/login",
+        json={"username": username, "password": "demo", "device_id": f"flaky-{username}"},
+        timeout=10,
+    )
     assert resp.status_code == 200
     return str(resp.json()["token"])
 
@@ -69,8 +82,14 @@ def test_every_op_applied_exactly_once_through_dropped_connections(live_hub: Any
         for batch in range(6):
             ops = []
             for _ in range(5):
-                create = op("task.create", kind="litter", lon=lon, lat=lat,
-                            assignee_id="jsl-worker-03", title=f"batch {batch}")
+                create = op(
+                    "task.create",
+                    kind="litter",
+                    lon=lon,
+                    lat=lat,
+                    assignee_id="jsl-worker-03",
+                    title=f"batch {batch}",
+                )
                 task_ids.append(create["task_id"])
                 ops.append(create)
             results = office.push(ops)
@@ -83,11 +102,17 @@ def test_every_op_applied_exactly_once_through_dropped_connections(live_hub: Any
             photos[task_id] = (data, sha)
         for start in range(0, len(task_ids), 5):
             ops = []
-            for task_id in task_ids[start:start + 5]:
+            for task_id in task_ids[start : start + 5]:
                 ops.append(op("task.start", task_id))
                 ops.append(op("task.comment", task_id, text="到场"))
-                ops.append(op("task.submit", task_id, note="好了", photos=[
-                    {"sha256": photos[task_id][1], "role": "after"}]))
+                ops.append(
+                    op(
+                        "task.submit",
+                        task_id,
+                        note="好了",
+                        photos=[{"sha256": photos[task_id][1], "role": "after"}],
+                    )
+                )
             results = worker.push(ops)
             assert {r["status"] for r in results} <= {"applied", "duplicate"}, results
             sent += ops
@@ -100,7 +125,9 @@ def test_every_op_applied_exactly_once_through_dropped_connections(live_hub: Any
     history_ids: Counter[str] = Counter()
     for task_id in task_ids:
         task = hub.store.get_task(task_id)
-        assert task["status"] == "submitted" and task["version"] == 3  # create, start, submit; a comment leaves it
+        assert (
+            task["status"] == "submitted" and task["version"] == 3
+        )  # create, start, submit; a comment leaves it
         history_ids.update(h["op_id"] for h in task["history"])
         stored = hub.photos.path(photos[task_id][1]).read_bytes()
         assert hashlib.sha256(stored).hexdigest() == photos[task_id][1]
@@ -108,7 +135,8 @@ def test_every_op_applied_exactly_once_through_dropped_connections(live_hub: Any
     assert set(history_ids.values()) == {1}
     ledger = hub.store.reader.execute(
         "SELECT COUNT(*) FROM ops WHERE actor_id IN ('jsl-dispatcher', 'jsl-worker-03') "
-        "AND device_id LIKE 'flaky-%'").fetchone()[0]
+        "AND device_id LIKE 'flaky-%'"
+    ).fetchone()[0]
     assert ledger == len(sent)
 
     # Replays, straight to the hub this time, answer duplicate and change nothing.

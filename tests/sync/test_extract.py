@@ -6,7 +6,6 @@ its 304, the X-Sync-Cursor as a feed position, and refused twin upserts that cha
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 

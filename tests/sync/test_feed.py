@@ -13,8 +13,11 @@ from sync import geo
 def pull_all(api: Api, username: str, since: str = "", limit: int = 500) -> tuple[list, str]:
     changes: list[dict[str, Any]] = []
     while True:
-        resp = api.get("/api/v1/sync/changes", params={"since": since, "limit": limit},
-                       headers=api.login(username))
+        resp = api.get(
+            "/api/v1/sync/changes",
+            params={"since": since, "limit": limit},
+            headers=api.login(username),
+        )
         assert resp.status_code == 200, resp.text
         body = resp.json()
         changes += body["changes"]
@@ -33,12 +36,14 @@ def test_snapshot_pages_deliver_each_entity_once(api: Api, hub: Any) -> None:
     keys = [(c["entity"], c["id"]) for c in changes]
     assert len(keys) == len(set(keys))
     tasks = {c["id"] for c in changes if c["entity"] == "task"}
-    in_street = {r[0] for r in hub.store.reader.execute(
-        "SELECT id FROM tasks WHERE street_code = 'JSL'")}
+    in_street = {
+        r[0] for r in hub.store.reader.execute("SELECT id FROM tasks WHERE street_code = 'JSL'")
+    }
     assert tasks == in_street and len(tasks) >= 20
     users = {c["id"] for c in changes if c["entity"] == "user"}
     assert users == {"jsl-dispatcher", "jsl-supervisor"} | {
-        f"jsl-worker-{n:02d}" for n in range(1, 13)}
+        f"jsl-worker-{n:02d}" for n in range(1, 13)
+    }
     grids = [c for c in changes if c["entity"] == "grid"]
     assert sorted(g["id"] for g in grids) == [f"JSL-{n:02d}" for n in range(1, 13)]
     assert grids[0]["data"]["type"] == "Feature"
@@ -47,8 +52,11 @@ def test_snapshot_pages_deliver_each_entity_once(api: Api, hub: Any) -> None:
 
 
 def test_changes_during_a_snapshot_are_not_lost(api: Api, hub: Any) -> None:
-    first = api.get("/api/v1/sync/changes", params={"since": "", "limit": 5},
-                    headers=api.login("jsl-dispatcher")).json()
+    first = api.get(
+        "/api/v1/sync/changes",
+        params={"since": "", "limit": 5},
+        headers=api.login("jsl-dispatcher"),
+    ).json()
     assert first["has_more"]
     lon, lat = centre(hub, "JSL-02")
     created = op("task.create", kind="litter", lon=lon, lat=lat, title="during snapshot")
@@ -67,7 +75,8 @@ def test_worker_scope_and_remove_when_the_task_leaves_it(api: Api, hub: Any) -> 
         if change["entity"] == "task":
             task = change["data"]
             assert "jsl-worker-03" in (task["assignee_id"], task.get("reporter_id")) or (
-                task["status"] == "open" and task["grid_code"] == "JSL-03")
+                task["status"] == "open" and task["grid_code"] == "JSL-03"
+            )
         if change["entity"] == "user":
             assert change["data"]["role"] == "worker"
             if change["id"] != "jsl-worker-03":
@@ -80,14 +89,13 @@ def test_worker_scope_and_remove_when_the_task_leaves_it(api: Api, hub: Any) -> 
     assert [(c["id"], c["op"]) for c in changes] == [(created["task_id"], "upsert")]
     assert pull_all(api, "jsl-worker-04", since=cursor4)[0] == []
     # Assigned to someone else: it leaves worker 03's scope.
-    api.push("jsl-dispatcher", op("task.assign", created["task_id"],
-                                  assignee_id="jsl-worker-04"))
+    api.push("jsl-dispatcher", op("task.assign", created["task_id"], assignee_id="jsl-worker-04"))
     changes, cursor3 = pull_all(api, "jsl-worker-03", since=cursor3)
-    assert changes == [{"entity": "task", "id": created["task_id"], "op": "remove",
-                        "data": None}]
+    assert changes == [{"entity": "task", "id": created["task_id"], "op": "remove", "data": None}]
     changes, _ = pull_all(api, "jsl-worker-04", since=cursor4)
     assert [(c["id"], c["op"], c["data"]["assignee_id"]) for c in changes] == [
-        (created["task_id"], "upsert", "jsl-worker-04")]
+        (created["task_id"], "upsert", "jsl-worker-04")
+    ]
     # Other streets never see it.
     _, hm_cursor = pull_all(api, "hm-dispatcher")
     api.push("jsl-dispatcher", op("task.comment", created["task_id"], text="hi"))
@@ -106,13 +114,14 @@ def test_many_changes_to_one_task_arrive_once_as_it_stands(api: Api, hub: Any) -
 
 def test_duty_and_user_changes_reach_the_office(api: Api) -> None:
     _, cursor = pull_all(api, "jsl-dispatcher")
-    resp = api.put("/api/v1/me/duty", json={"on_duty": False},
-                   headers=api.login("jsl-worker-05"))
+    resp = api.put("/api/v1/me/duty", json={"on_duty": False}, headers=api.login("jsl-worker-05"))
     assert resp.status_code == 200 and resp.json() == {"on_duty": False}
     changes, _ = pull_all(api, "jsl-dispatcher", since=cursor)
     assert [(c["entity"], c["id"], c["data"]["on_duty"]) for c in changes] == [
-        ("user", "jsl-worker-05", False)]
-    workers = api.get("/api/v1/users", params={"role": "worker"},
-                      headers=api.login("jsl-dispatcher")).json()
+        ("user", "jsl-worker-05", False)
+    ]
+    workers = api.get(
+        "/api/v1/users", params={"role": "worker"}, headers=api.login("jsl-dispatcher")
+    ).json()
     assert {u["id"]: u["on_duty"] for u in workers}["jsl-worker-05"] is False
     assert len(workers) == 12

@@ -46,10 +46,16 @@ class World:
         return self.users.get(user_id)
 
 
-def make_op(op_type: str, task_id: str = "", base_version: int | None = None,
-            **payload: Any) -> dict[str, Any]:
-    item = {"op_id": str(uuid.uuid4()), "type": op_type, "task_id": task_id or str(uuid.uuid4()),
-            "at": "2026-06-01T08:00:00Z", "payload": payload}
+def make_op(
+    op_type: str, task_id: str = "", base_version: int | None = None, **payload: Any
+) -> dict[str, Any]:
+    item = {
+        "op_id": str(uuid.uuid4()),
+        "type": op_type,
+        "task_id": task_id or str(uuid.uuid4()),
+        "at": "2026-06-01T08:00:00Z",
+        "payload": payload,
+    }
     if base_version is not None:
         item["base_version"] = base_version
     return item
@@ -57,9 +63,18 @@ def make_op(op_type: str, task_id: str = "", base_version: int | None = None,
 
 def task_in(status: str, assignee: str | None = "w1") -> dict[str, Any]:
     task = model.new_task(str(uuid.uuid4()), "2026-06-01T00:00:00.000Z")
-    task.update(kind="litter", status=status, lon=0.5, lat=0.5, grid_code="JSL-01",
-                street_code="JSL", assignee_id=assignee, reporter_id="d1", source="office",
-                version=3)
+    task.update(
+        kind="litter",
+        status=status,
+        lon=0.5,
+        lat=0.5,
+        grid_code="JSL-01",
+        street_code="JSL",
+        assignee_id=assignee,
+        reporter_id="d1",
+        source="office",
+        version=3,
+    )
     return task
 
 
@@ -83,10 +98,27 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 TABLE = [
     ("task.triage", {"reported"}, "open", SUPERVISOR),
     ("task.claim", {"open"}, "assigned", WORKER),
-    ("task.assign", {"open", "assigned", "declined", "in_progress", "paused", "rework"},
-     "assigned", DISPATCHER),
-    ("task.update", {"reported", "open", "assigned", "declined", "in_progress", "paused",
-                     "submitted", "rework"}, None, DISPATCHER),
+    (
+        "task.assign",
+        {"open", "assigned", "declined", "in_progress", "paused", "rework"},
+        "assigned",
+        DISPATCHER,
+    ),
+    (
+        "task.update",
+        {
+            "reported",
+            "open",
+            "assigned",
+            "declined",
+            "in_progress",
+            "paused",
+            "submitted",
+            "rework",
+        },
+        None,
+        DISPATCHER,
+    ),
     ("task.decline", {"assigned"}, "declined", WORKER),
     ("task.start", {"assigned", "rework"}, "in_progress", WORKER),
     ("task.pause", {"in_progress"}, "paused", WORKER),
@@ -94,24 +126,44 @@ TABLE = [
     ("task.submit", {"assigned", "in_progress", "rework"}, "submitted", WORKER),
     ("task.confirm", {"submitted"}, "closed", SUPERVISOR),
     ("task.reject", {"submitted"}, "rework", SUPERVISOR),
-    ("task.cancel", {"reported", "open", "assigned", "declined", "in_progress", "paused",
-                     "submitted", "rework"}, "canceled", DISPATCHER),
+    (
+        "task.cancel",
+        {
+            "reported",
+            "open",
+            "assigned",
+            "declined",
+            "in_progress",
+            "paused",
+            "submitted",
+            "rework",
+        },
+        "canceled",
+        DISPATCHER,
+    ),
     ("task.reopen", {"closed"}, "open", SUPERVISOR),
     ("task.comment", set(model.STATUSES), None, SUPERVISOR),
 ]
 
 
-@pytest.mark.parametrize(("op_type", "sources", "target", "actor"), TABLE,
-                         ids=[row[0] for row in TABLE])
-def test_transitions_match_the_protocol_table(op_type: str, sources: set, target: Any,
-                                              actor: model.Actor) -> None:
+@pytest.mark.parametrize(
+    ("op_type", "sources", "target", "actor"), TABLE, ids=[row[0] for row in TABLE]
+)
+def test_transitions_match_the_protocol_table(
+    op_type: str, sources: set, target: Any, actor: model.Actor
+) -> None:
     for status in model.STATUSES:
         # Assigned to the worker throughout (claim: unassigned), so only the status decides.
         assignee = None if op_type == "task.claim" else "w1"
         task = task_in(status, assignee)
         task["reporter_id"] = actor.id  # the sender always sees the task: only status matters
-        decision = model.decide(actor, make_op(op_type, task["id"], **PAYLOADS[op_type]),
-                                task, World(), "2026-06-01T09:00:00.000Z")
+        decision = model.decide(
+            actor,
+            make_op(op_type, task["id"], **PAYLOADS[op_type]),
+            task,
+            World(),
+            "2026-06-01T09:00:00.000Z",
+        )
         if status in sources:
             assert decision.status == "applied", (status, decision)
             assert decision.task["status"] == (target or status)
@@ -125,28 +177,57 @@ def test_transitions_match_the_protocol_table(op_type: str, sources: set, target
 
 def test_create_open_or_assigned_and_patrol_rules() -> None:
     world = World()
-    made = model.decide(DISPATCHER, make_op("task.create", kind="litter", lon=0.5, lat=0.5),
-                        None, world, "t")
+    made = model.decide(
+        DISPATCHER, make_op("task.create", kind="litter", lon=0.5, lat=0.5), None, world, "t"
+    )
     assert (made.task["status"], made.task["grid_code"], made.task["source"]) == (
-        "open", "JSL-01", "office")
-    made = model.decide(DISPATCHER, make_op("task.create", kind="litter", lon=1.5, lat=0.5,
-                                            assignee_id="w2"), None, world, "t")
+        "open",
+        "JSL-01",
+        "office",
+    )
+    made = model.decide(
+        DISPATCHER,
+        make_op("task.create", kind="litter", lon=1.5, lat=0.5, assignee_id="w2"),
+        None,
+        world,
+        "t",
+    )
     assert (made.task["status"], made.task["assignee_id"]) == ("assigned", "w2")
-    fix = model.decide(WORKER, make_op("task.create", kind="litter", lon=0.5, lat=0.5,
-                                       self_fix=True), None, world, "t")
+    fix = model.decide(
+        WORKER,
+        make_op("task.create", kind="litter", lon=0.5, lat=0.5, self_fix=True),
+        None,
+        world,
+        "t",
+    )
     assert (fix.task["status"], fix.task["assignee_id"], fix.task["source"]) == (
-        "assigned", "w1", "patrol")
-    found = model.decide(WORKER, make_op("task.create", kind="litter", lon=1.5, lat=0.5,
-                                         self_fix=True), None, world, "t")
+        "assigned",
+        "w1",
+        "patrol",
+    )
+    found = model.decide(
+        WORKER,
+        make_op("task.create", kind="litter", lon=1.5, lat=0.5, self_fix=True),
+        None,
+        world,
+        "t",
+    )
     assert (found.task["status"], found.task["assignee_id"]) == ("reported", None)
-    away = model.decide(WORKER, make_op("task.create", kind="litter", lon=10.5, lat=0.5),
-                        None, world, "t")
+    away = model.decide(
+        WORKER, make_op("task.create", kind="litter", lon=10.5, lat=0.5), None, world, "t"
+    )
     assert (away.status, away.code) == ("rejected", "forbidden")
-    nowhere = model.decide(DISPATCHER, make_op("task.create", kind="litter", lon=5, lat=0.5),
-                           None, world, "t")
+    nowhere = model.decide(
+        DISPATCHER, make_op("task.create", kind="litter", lon=5, lat=0.5), None, world, "t"
+    )
     assert nowhere.code == "outside_grids"
-    foreign = model.decide(DISPATCHER, make_op("task.create", kind="litter", lon=0.5, lat=0.5,
-                                               assignee_id="hw"), None, world, "t")
+    foreign = model.decide(
+        DISPATCHER,
+        make_op("task.create", kind="litter", lon=0.5, lat=0.5, assignee_id="hw"),
+        None,
+        world,
+        "t",
+    )
     assert foreign.code == "invalid_payload"
 
 
@@ -155,63 +236,108 @@ def test_check_order_not_found_first_then_payload_then_role() -> None:
     hidden = task_in("assigned", "w2")
     hidden["grid_code"] = "JSL-02"
     # Invisible to w1 and malformed: not_found answers first.
-    assert model.decide(WORKER, make_op("task.pause", hidden["id"]), hidden, world,
-                        "t").code == "not_found"
+    assert (
+        model.decide(WORKER, make_op("task.pause", hidden["id"]), hidden, world, "t").code
+        == "not_found"
+    )
     task = task_in("submitted")
     # Visible, malformed and forbidden: invalid_payload before forbidden.
-    assert model.decide(DISPATCHER, make_op("task.reject", task["id"]), task, world,
-                        "t").code == "invalid_payload"
-    assert model.decide(DISPATCHER, make_op("task.reject", task["id"], comment="x"), task,
-                        world, "t").code == "forbidden"
+    assert (
+        model.decide(DISPATCHER, make_op("task.reject", task["id"]), task, world, "t").code
+        == "invalid_payload"
+    )
+    assert (
+        model.decide(
+            DISPATCHER, make_op("task.reject", task["id"], comment="x"), task, world, "t"
+        ).code
+        == "forbidden"
+    )
     # forbidden before not_assignee, not_assignee before invalid_transition.
     mine = task_in("closed", "w1")
-    assert model.decide(OTHER_WORKER, make_op("task.assign", mine["id"], assignee_id="w2"),
-                        {**mine, "reporter_id": "w2"}, world, "t").code == "forbidden"
+    assert (
+        model.decide(
+            OTHER_WORKER,
+            make_op("task.assign", mine["id"], assignee_id="w2"),
+            {**mine, "reporter_id": "w2"},
+            world,
+            "t",
+        ).code
+        == "forbidden"
+    )
     theirs = {**task_in("closed", "w2"), "reporter_id": "w1"}
-    assert model.decide(WORKER, make_op("task.start", theirs["id"]), theirs, world,
-                        "t").code == "not_assignee"
+    assert (
+        model.decide(WORKER, make_op("task.start", theirs["id"]), theirs, world, "t").code
+        == "not_assignee"
+    )
     # conflict before invalid_transition, only for office edits with base_version.
     stale = task_in("closed")
-    assert model.decide(DISPATCHER, make_op("task.cancel", stale["id"], base_version=1,
-                                            reason="x"), stale, world, "t").code == "conflict"
-    assert model.decide(DISPATCHER, make_op("task.cancel", stale["id"], base_version=3,
-                                            reason="x"), stale, world,
-                        "t").code == "invalid_transition"
+    assert (
+        model.decide(
+            DISPATCHER,
+            make_op("task.cancel", stale["id"], base_version=1, reason="x"),
+            stale,
+            world,
+            "t",
+        ).code
+        == "conflict"
+    )
+    assert (
+        model.decide(
+            DISPATCHER,
+            make_op("task.cancel", stale["id"], base_version=3, reason="x"),
+            stale,
+            world,
+            "t",
+        ).code
+        == "invalid_transition"
+    )
 
 
 def test_past_assignee_gets_not_assignee_not_not_found() -> None:
     task = task_in("assigned", "w2")
     task["past_assignee_ids"] = ["w1"]
     task["reporter_id"] = "d1"
-    decision = model.decide(WORKER, make_op("task.submit", task["id"], **PAYLOADS["task.submit"]),
-                            task, World(), "t")
+    decision = model.decide(
+        WORKER, make_op("task.submit", task["id"], **PAYLOADS["task.submit"]), task, World(), "t"
+    )
     assert decision.code == "not_assignee"
     stranger = model.Actor("w9", "worker", "JSL", frozenset({"JSL-09"}))
-    assert model.decide(stranger, make_op("task.submit", task["id"], **PAYLOADS["task.submit"]),
-                        task, World(), "t").code == "not_found"
+    assert (
+        model.decide(
+            stranger,
+            make_op("task.submit", task["id"], **PAYLOADS["task.submit"]),
+            task,
+            World(),
+            "t",
+        ).code
+        == "not_found"
+    )
 
 
-@pytest.mark.parametrize(("op_type", "payload"), [
-    ("task.create", {"kind": "litter", "lon": 181, "lat": 0}),
-    ("task.create", {"kind": "litter", "lon": 0, "lat": -90.5}),
-    ("task.create", {"kind": "litter", "lon": float("nan"), "lat": 0}),
-    ("task.create", {"kind": "litter", "lon": "0", "lat": 0}),
-    ("task.create", {"kind": "litter", "lon": True, "lat": 0}),
-    ("task.create", {"kind": "rocket", "lon": 0, "lat": 0}),
-    ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "priority": "asap"}),
-    ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "due_at": "tomorrow"}),
-    ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "due_at": "2026-06-01T08:00:00"}),
-    ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "title": 5}),
-    ("task.reject", {"comment": "   "}),
-    ("task.decline", {}),
-    ("task.submit", {"photos": [{"sha256": "a" * 64, "role": "before"}]}),
-    ("task.submit", {"photos": [{"sha256": "A" * 64, "role": "after"}]}),
-    ("task.submit", {"photos": "a.jpg"}),
-    ("task.update", {}),
-    ("task.triage", {"decision": "duplicate", "reason": "dup"}),
-    ("task.assign", {"assignee_id": "../../etc"}),
-    ("task.launch", {}),
-])
+@pytest.mark.parametrize(
+    ("op_type", "payload"),
+    [
+        ("task.create", {"kind": "litter", "lon": 181, "lat": 0}),
+        ("task.create", {"kind": "litter", "lon": 0, "lat": -90.5}),
+        ("task.create", {"kind": "litter", "lon": float("nan"), "lat": 0}),
+        ("task.create", {"kind": "litter", "lon": "0", "lat": 0}),
+        ("task.create", {"kind": "litter", "lon": True, "lat": 0}),
+        ("task.create", {"kind": "rocket", "lon": 0, "lat": 0}),
+        ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "priority": "asap"}),
+        ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "due_at": "tomorrow"}),
+        ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "due_at": "2026-06-01T08:00:00"}),
+        ("task.create", {"kind": "litter", "lon": 0, "lat": 0, "title": 5}),
+        ("task.reject", {"comment": "   "}),
+        ("task.decline", {}),
+        ("task.submit", {"photos": [{"sha256": "a" * 64, "role": "before"}]}),
+        ("task.submit", {"photos": [{"sha256": "A" * 64, "role": "after"}]}),
+        ("task.submit", {"photos": "a.jpg"}),
+        ("task.update", {}),
+        ("task.triage", {"decision": "duplicate", "reason": "dup"}),
+        ("task.assign", {"assignee_id": "../../etc"}),
+        ("task.launch", {}),
+    ],
+)
 def test_invalid_payloads(op_type: str, payload: dict[str, Any]) -> None:
     with pytest.raises(model.OpError) as err:
         model.validate_payload(op_type, payload)

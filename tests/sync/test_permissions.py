@@ -468,6 +468,6 @@ def test_op_permission(
         # Nothing a device sent is lost: the refusal is in the sender's own list.
         mine = mapi.get("/api/v1/conflicts", headers=mapi.login(ACTORS[actor]))
         assert mine.status_code == 200
-        assert any(
-            c["op_id"] == sent["op_id"] and c["code"] == expected for c in mine.json()
-        ), "the refused op is not in the sender's conflicts"
+        assert any(c["op_id"] == sent["op_id"] and c["code"] == expected for c in mine.json()), (
+            "the refused op is not in the sender's conflicts"
+        )
