@@ -8,6 +8,7 @@ the street's reference key, so devices learn about new colleagues and redrawn gr
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from typing import Any
@@ -20,6 +21,7 @@ class DirectoryMixin(StoreBase):
     """Streets, grids, users, tokens and API keys; also `sync.model.World` for `decide()`."""
 
     _grid_cache: dict[str, tuple[str, dict[str, Any]]]
+    _buckets: tuple[float, tuple[Any, ...], dict[tuple[int, int], list[Any]]] | None
 
     # ---------------------------------------------------------------- streets and grids
 
@@ -73,6 +75,7 @@ class DirectoryMixin(StoreBase):
                 )
                 self.log_change(conn, "grid", str(code), model.reference_audience(str(street)), now)
         self._grid_cache = {}
+        self._buckets = None
         return len(grids)
 
     def _grid_geometry(self, code: str) -> tuple[str, dict[str, Any]] | None:
@@ -88,17 +91,37 @@ class DirectoryMixin(StoreBase):
             cache[code] = (row[0], json.loads(row[1]))
         return cache[code]
 
+    def _grid_buckets(self) -> dict[tuple[int, int], list[tuple[str, str, dict[str, Any]]]]:
+        """Grids by 0.01° cell of their bounding box, kept in memory (a city has thousands
+        of grids: a few MB). Rebuilt when the grids table changes, even from another
+        process (checked at most every 2 s)."""
+        now = time.monotonic()
+        cached = getattr(self, "_buckets", None)
+        if cached is not None and now - cached[0] < 2.0:
+            return cached[2]
+        stamp = tuple(self.reader.execute(
+            "SELECT COUNT(*), MAX(updated_at), MAX(rid) FROM grids").fetchone())
+        if cached is not None and cached[1] == stamp:
+            self._buckets = (now, stamp, cached[2])
+            return cached[2]
+        buckets: dict[tuple[int, int], list[tuple[str, str, dict[str, Any]]]] = {}
+        for code, street, text in self.reader.execute(
+                "SELECT code, street_code, geometry FROM grids ORDER BY code"):
+            geometry = json.loads(text)
+            minx, miny, maxx, maxy = geo.bbox(geometry)
+            for bx in range(math.floor(minx * 100), math.floor(maxx * 100) + 1):
+                for by in range(math.floor(miny * 100), math.floor(maxy * 100) + 1):
+                    buckets.setdefault((bx, by), []).append((code, street, geometry))
+        self._buckets = (now, stamp, buckets)
+        return buckets
+
     def locate(self, lon: float, lat: float) -> tuple[str, str] | None:
-        """(grid_code, street_code) of the grid holding the point: R-tree, then exact test."""
-        candidates = self.reader.execute(
-            "SELECT g.code FROM grids_rtree r JOIN grids g ON g.rid = r.id "
-            "WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? ORDER BY g.code",
-            (lon, lon, lat, lat),
-        ).fetchall()
-        for (code,) in candidates:
-            found = self._grid_geometry(code)
-            if found and geo.point_in_polygon(lon, lat, found[1]):
-                return code, found[0]
+        """(grid_code, street_code) of the grid holding the point: a bucket of candidate
+        grids by bounding box, then the exact test. (PostGIS: a GiST index, ST_Contains.)"""
+        cell = (math.floor(lon * 100), math.floor(lat * 100))
+        for code, street, geometry in self._grid_buckets().get(cell, ()):
+            if geo.point_in_polygon(lon, lat, geometry):
+                return code, street
         return None
 
     def near_grids(self, lon: float, lat: float, grid_codes: frozenset[str], meters: float) -> bool:

@@ -14,6 +14,8 @@ Invariants (PROTOCOL.md "Sync"):
 from __future__ import annotations
 
 import json
+
+import orjson
 import sqlite3
 from typing import Any
 
@@ -24,10 +26,18 @@ from .directory import DirectoryMixin
 _TASK_JSON = ("photos", "history", "conflicts", "past_assignee_ids")
 
 
+def _dumps(value: Any) -> str:
+    """JSON text for a column; values orjson cannot write (huge ints) fall back to json."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
 def task_from_row(row: sqlite3.Row) -> dict[str, Any]:
     task = dict(row)
     for key in _TASK_JSON:
-        task[key] = json.loads(task[key])
+        task[key] = orjson.loads(task[key])
     return task
 
 
@@ -62,7 +72,7 @@ class TaskMixin(DirectoryMixin):
             "version",
         ]
         values = [task[c] for c in columns] + [
-            json.dumps(task[k], ensure_ascii=False, separators=(",", ":")) for k in _TASK_JSON
+            _dumps(task[k]) for k in _TASK_JSON
         ]
         columns += list(_TASK_JSON)
         if insert:
@@ -99,9 +109,13 @@ class TaskMixin(DirectoryMixin):
         actor = self.actor(user)
         results: list[dict[str, Any]] = []
         blocked: set[str] = set()
-        with self.write() as conn:
-            for op in ops:
-                results.append(self._push_one(conn, actor, device_id, op, blocked, now))
+        self._local.push_users = {}
+        try:
+            with self.write() as conn:
+                for op in ops:
+                    results.append(self._push_one(conn, actor, device_id, op, blocked, now))
+        finally:
+            self._local.push_users = None
         return results
 
     def _result(
@@ -222,7 +236,7 @@ class TaskMixin(DirectoryMixin):
                 message,
                 str(op.get("at"))[:64],
                 server_at,
-                json.dumps(payload, ensure_ascii=False),
+                _dumps(payload),
             ),
         )
 
@@ -306,3 +320,13 @@ class TaskMixin(DirectoryMixin):
             f"SELECT * FROM tasks WHERE {where} ORDER BY created_at DESC LIMIT ?", [*args, limit]
         ).fetchall()
         return [model.public_task(task_from_row(r)) for r in rows]
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """As `DirectoryMixin.user`, remembered for the length of one push (the writer's
+        lock is held, so users cannot change meanwhile); per thread."""
+        cache = getattr(self._local, "push_users", None)
+        if cache is None:
+            return super().user(user_id)
+        if user_id not in cache:
+            cache[user_id] = super().user(user_id)
+        return cache[user_id]

@@ -4,7 +4,7 @@ literally, validation, scope, and the order in which checks answer."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,7 +20,7 @@ ADMIN = model.Actor("admin", "admin", None)
 class World:
     """Two grids: JSL-01 is lon 0..1, JSL-02 lon 1..2 (lat 0..1); HM-01 lon 10..11."""
 
-    users = {
+    users: ClassVar[dict[str, dict[str, Any]]] = {
         "w1": {"id": "w1", "role": "worker", "street_code": "JSL", "grid_codes": ["JSL-01"]},
         "w2": {"id": "w2", "role": "worker", "street_code": "JSL", "grid_codes": ["JSL-02"]},
         "hw": {"id": "hw", "role": "worker", "street_code": "HM", "grid_codes": ["HM-01"]},
