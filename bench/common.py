@@ -325,9 +325,7 @@ class BenchHub:
                                "--host", "127.0.0.1", "--port", str(port),
                                "--log-level", "warning"]  # fmt: skip
         self.log = open(self.tmp / "server.log", "wb")
-        self.proc = subprocess.Popen(
-            self.server_command, stdout=self.log, stderr=subprocess.STDOUT
-        )
+        self.proc = subprocess.Popen(self.server_command, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:

@@ -47,7 +47,7 @@ ANCHOR = "PowerSync: 2,000–20,000 ops/s per client → 10,000 changes in 0.5�
 ANCHOR_SOURCE = (
     'PowerSync docs, "Performance and Limits" → Performance Expectations → Sync '
     "(PowerSync Service → Client): “Sync speed: Expect a rate of 2,000-20,000 operations "
-    'per second per client” — https://docs.powersync.com/resources/performance-and-limits'
+    "per second per client” — https://docs.powersync.com/resources/performance-and-limits"
 )
 
 

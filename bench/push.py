@@ -46,7 +46,7 @@ ANCHOR = "PowerSync: 2,000–4,000 ops/s (small rows, into its service)"
 ANCHOR_SOURCE = (
     'PowerSync docs, "Performance and Limits" → Performance Expectations → Database '
     "Replication (Source DB → PowerSync Service): “Small rows: 2,000-4,000 operations per "
-    'second” — https://docs.powersync.com/resources/performance-and-limits'
+    "second” — https://docs.powersync.com/resources/performance-and-limits"
 )
 
 
@@ -79,7 +79,9 @@ def _round(
         office.append(make_op("task.create", task_id, payload, at))
         office.append(make_op("task.assign", task_id, {"assignee_id": worker}, at))
         if i % 2 == 0:
-            office.append(make_op("task.comment", task_id, {"text": "请今日内处置，注意安全。"}, at))
+            office.append(
+                make_op("task.comment", task_id, {"text": "请今日内处置，注意安全。"}, at)
+            )
         spot_lon, spot_lat = lon + rng.uniform(-1e-4, 1e-4), lat + rng.uniform(-1e-4, 1e-4)
         later = iso(clock + timedelta(hours=1))
         field.append(make_op("task.start", task_id, {}, later))

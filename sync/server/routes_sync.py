@@ -78,11 +78,13 @@ def changes(
         items, new_state, has_more = hub.store.read_changes(who.user, state, limit)
     except CursorExpired as err:
         raise ApiError(410, "cursor_expired", f"{err}; pull again with an empty since") from None
-    return {
-        "changes": items,
-        "cursor": cursors.encode(new_state, hub.cursor_secret),
-        "has_more": has_more,
-    }
+    return json_response(
+        {
+            "changes": items,
+            "cursor": cursors.encode(new_state, hub.cursor_secret),
+            "has_more": has_more,
+        }
+    )
 
 
 @router.get("/conflicts", tags=["sync"])

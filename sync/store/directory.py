@@ -99,14 +99,16 @@ class DirectoryMixin(StoreBase):
         cached = getattr(self, "_buckets", None)
         if cached is not None and now - cached[0] < 2.0:
             return cached[2]
-        stamp = tuple(self.reader.execute(
-            "SELECT COUNT(*), MAX(updated_at), MAX(rid) FROM grids").fetchone())
+        stamp = tuple(
+            self.reader.execute("SELECT COUNT(*), MAX(updated_at), MAX(rid) FROM grids").fetchone()
+        )
         if cached is not None and cached[1] == stamp:
             self._buckets = (now, stamp, cached[2])
             return cached[2]
         buckets: dict[tuple[int, int], list[tuple[str, str, dict[str, Any]]]] = {}
         for code, street, text in self.reader.execute(
-                "SELECT code, street_code, geometry FROM grids ORDER BY code"):
+            "SELECT code, street_code, geometry FROM grids ORDER BY code"
+        ):
             geometry = json.loads(text)
             minx, miny, maxx, maxy = geo.bbox(geometry)
             for bx in range(math.floor(minx * 100), math.floor(maxx * 100) + 1):

@@ -14,10 +14,10 @@ Invariants (PROTOCOL.md "Sync"):
 from __future__ import annotations
 
 import json
-
-import orjson
 import sqlite3
 from typing import Any
+
+import orjson
 
 from .. import model
 from .base import utc_now
@@ -71,9 +71,7 @@ class TaskMixin(DirectoryMixin):
             "updated_at",
             "version",
         ]
-        values = [task[c] for c in columns] + [
-            _dumps(task[k]) for k in _TASK_JSON
-        ]
+        values = [task[c] for c in columns] + [_dumps(task[k]) for k in _TASK_JSON]
         columns += list(_TASK_JSON)
         if insert:
             conn.execute(

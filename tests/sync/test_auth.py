@@ -9,17 +9,24 @@ from conftest import Api
 
 
 def _login(api: Api, username: str, device: str, password: str = "demo") -> Any:
-    return api.post("/api/v1/auth/login",
-                    json={"username": username, "password": password, "device_id": device})
+    return api.post(
+        "/api/v1/auth/login", json={"username": username, "password": password, "device_id": device}
+    )
 
 
 def test_login_answers_token_and_user(api: Api) -> None:
     resp = _login(api, "jsl-worker-03", "phone-a")
     assert resp.status_code == 200
     body = resp.json()
-    assert body["user"] == {"id": "jsl-worker-03", "username": "jsl-worker-03",
-                            "display_name": body["user"]["display_name"], "role": "worker",
-                            "street_code": "JSL", "grid_codes": ["JSL-03"], "on_duty": True}
+    assert body["user"] == {
+        "id": "jsl-worker-03",
+        "username": "jsl-worker-03",
+        "display_name": body["user"]["display_name"],
+        "role": "worker",
+        "street_code": "JSL",
+        "grid_codes": ["JSL-03"],
+        "on_duty": True,
+    }
     me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.json()["id"] == "jsl-worker-03"
     wrong = _login(api, "jsl-worker-03", "phone-a", password="nope")
@@ -41,14 +48,20 @@ def test_revoking_one_device_leaves_the_other(api: Api) -> None:
     a = _login(api, "jsl-worker-04", "phone-a").json()["token"]
     b = _login(api, "jsl-worker-04", "phone-b").json()["token"]
     office = api.login("jsl-dispatcher")
-    resp = api.post("/api/v1/devices/revoke", headers=office,
-                    json={"user_id": "jsl-worker-04", "device_id": "phone-a"})
+    resp = api.post(
+        "/api/v1/devices/revoke",
+        headers=office,
+        json={"user_id": "jsl-worker-04", "device_id": "phone-a"},
+    )
     assert resp.status_code == 200 and resp.json() == {"revoked": 1}
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {a}"}).status_code == 401
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {b}"}).status_code == 200
     # Another street's office cannot reach this worker at all.
-    other = api.post("/api/v1/devices/revoke", headers=api.login("hm-dispatcher"),
-                     json={"user_id": "jsl-worker-04"})
+    other = api.post(
+        "/api/v1/devices/revoke",
+        headers=api.login("hm-dispatcher"),
+        json={"user_id": "jsl-worker-04"},
+    )
     assert other.status_code == 404
 
 

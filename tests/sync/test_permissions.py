@@ -486,9 +486,7 @@ ALL_ACTORS = [a for a in ACTORS if a != "reporter"]
 
 
 @pytest.fixture(scope="module")
-def fixed(
-    mapi: Api, where: dict[str, tuple[float, float]], after_photo: str
-) -> dict[str, str]:
+def fixed(mapi: Api, where: dict[str, tuple[float, float]], after_photo: str) -> dict[str, str]:
     """Tasks and photos the endpoint tables refer to by name.
 
     - `assigned`: JSL-03, assigned to jsl-worker-04 then jsl-worker-03;
@@ -591,12 +589,8 @@ USERS: list[tuple[str, int, set[str] | None]] = [
 
 
 @pytest.mark.parametrize(("actor", "expected", "workers"), USERS)
-def test_list_workers(
-    mapi: Api, actor: str, expected: int, workers: set[str] | None
-) -> None:
-    resp = mapi.get(
-        "/api/v1/users", params={"role": "worker"}, headers=mapi.login(ACTORS[actor])
-    )
+def test_list_workers(mapi: Api, actor: str, expected: int, workers: set[str] | None) -> None:
+    resp = mapi.get("/api/v1/users", params={"role": "worker"}, headers=mapi.login(ACTORS[actor]))
     assert resp.status_code == expected, resp.text
     if expected == 403:
         assert resp.json()["error"]["code"] == "forbidden"
