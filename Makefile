@@ -20,7 +20,7 @@ system-deps:
 $(VENV)/.stamp: pyproject.toml .ci/constraints.txt
 	@test -x $(PY) || $(PY_SYS) -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c .ci/constraints.txt -e '.[hub,test]'
+	$(PY) -m pip install -q -c .ci/constraints.txt -e '.[hub,app,test]'
 	@touch $@
 
 venv: system-deps $(VENV)/.stamp

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sqlite3
 import sys
 import time
@@ -25,7 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import pull, push
-from .common import PREPARED_TASKS, BenchHub, Figure, say
+from . import spy as spy_report
+from .common import PREPARED_TASKS, BenchHub, Figure, load_text, say
 
 BENCHMARKS: dict[str, Callable[[BenchHub], Figure]] = {
     push.NAME: push.run,
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.release()}",
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
         "hub: `gridops serve` (uvicorn) in a subprocess on 127.0.0.1; client: requests.Session",
+        f"at start: {load_text()}",
     ]
     for c in context:
         say(c)
@@ -143,13 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             f"store prepared with {args.tasks:,} tasks via hub.store.push in-process: "
             f"{prepared.seconds:.1f} s ({prepared.ops_per_s:,.0f} ops/s)"
         )
-        wrap = None
-        if args.py_spy:
-            if not shutil.which("py-spy"):
-                parser.error("py-spy is not installed (pip install py-spy)")
-            wrap = ["py-spy", "record", "--subprocesses", "--rate", "200", "--format", "raw",
-                    "--output", os.path.abspath(args.py_spy), "--"]  # fmt: skip
-        bench.start(wrap)
+        bench.start(os.path.abspath(args.py_spy) if args.py_spy else None)
         say(f"  hub serving on {bench.url}")
         for name in names:
             say(f"\n== {name}")
@@ -169,11 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bench.close()
     total = time.perf_counter() - started
+    context.append(f"at end: {load_text()}")
     context.append(f"whole run: {total:.0f} s")
+    say(f"\nat end: {load_text()}")
     say("\n" + table(figures))
-    if figures:
+    if figures and args.tasks != PREPARED_TASKS:
+        say(f"\n(a store of {args.tasks:,} tasks, not {PREPARED_TASKS:,}: results.json untouched)")
+    elif figures:
         write_results(figures, everything and not failures, context)
         say(f"\nwrote {HERE / 'results.json'}" + (" and results.md" if everything else ""))
+    if args.py_spy and Path(args.py_spy).exists():
+        say(f"\nhub profile ({args.py_spy}), top functions by cumulative samples:")
+        say(spy_report.summary(args.py_spy))
     say(f"total time: {total:.1f} s")
     if failures:
         say(f"benchmarks that did not finish: {', '.join(failures)}")

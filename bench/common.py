@@ -27,16 +27,16 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
 PREPARED_TASKS = 100_000
 BATCH = 500
+PREPARE_WAL_PAGES = 20_000  # 80 MB of WAL between checkpoints while preparing
 STREETS = ("JSL", "HM")
 WORKERS_PER_STREET = 12
 KINDS = (
@@ -193,10 +193,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _gridops() -> str:
-    """The `gridops` command of the interpreter running the benchmarks (the venv's)."""
-    here = Path(sys.executable).parent / "gridops"
-    return str(here) if here.exists() else "gridops"
+def venv_tool(name: str) -> str | None:
+    """A command installed beside the running interpreter (the venv's), else on PATH."""
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else shutil.which(name)
 
 
 @dataclass
@@ -219,6 +219,7 @@ class BenchHub:
         self.places = Places(self.rng)
         self.tasks = tasks
         self.proc: subprocess.Popen[bytes] | None = None
+        self.spy: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.prepared: Prepared | None = None
         self.grid_names: dict[str, str] = {}
@@ -261,6 +262,13 @@ class BenchHub:
 
     def _insert_tasks(self, hub: Any) -> Prepared:
         store = hub.store
+        # Preparation only: the store checkpoints its WAL every 1,000 pages (SQLite's
+        # default), and at this size nearly every 500-op commit then pays a checkpoint with
+        # its fsync, which halves the insert rate. This connection (closed before serving)
+        # checkpoints less often; the served hub opens its own with its own settings.
+        writer = getattr(store, "_writer", None)
+        if writer is not None:
+            writer.execute(f"PRAGMA wal_autocheckpoint={PREPARE_WAL_PAGES}")
         users = {u["id"]: u for u in store.list_users()}
         photos = self._store_photos(hub, "jsl-dispatcher", 4)
         rng = self.rng
@@ -275,7 +283,7 @@ class BenchHub:
         for b in range(batches):
             street = STREETS[b % len(STREETS)]
             user = users[dispatcher_id(street)]
-            ops = []
+            ops: list[dict[str, Any]] = []
             for _ in range(min(BATCH, self.tasks - done - len(ops))):
                 n = rng.randint(1, WORKERS_PER_STREET)
                 grid = grid_code(street, n)
@@ -317,13 +325,17 @@ class BenchHub:
 
     # ---------------------------------------------------------------- serving
 
-    def start(self, wrap: list[str] | None = None) -> None:
-        """Serves the hub with `gridops serve` in a subprocess; waits for /health."""
+    def start(self, profile: str | None = None) -> None:
+        """Serves the hub with `gridops serve` in a subprocess; waits for /health.
+
+        With `profile` (a file), `py-spy record` samples the hub process into it (raw
+        collapsed stacks) until `stop()`.
+        """
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.server_command = [*(wrap or []), _gridops(), "serve", "--data", str(self.data),
-                               "--host", "127.0.0.1", "--port", str(port),
-                               "--log-level", "warning"]  # fmt: skip
+        self.server_command = [venv_tool("gridops") or "gridops", "serve",
+                               "--data", str(self.data), "--host", "127.0.0.1",
+                               "--port", str(port), "--log-level", "warning"]  # fmt: skip
         self.log = open(self.tmp / "server.log", "wb")
         self.proc = subprocess.Popen(self.server_command, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -332,12 +344,32 @@ class BenchHub:
                 raise RuntimeError("the hub did not start:\n" + self.server_log())
             try:
                 if requests.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
-                    return
+                    break
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the hub did not answer /health in 60 s")
             time.sleep(0.05)
+        if profile:
+            spy = venv_tool("py-spy")
+            if spy is None:
+                raise RuntimeError("py-spy is not installed (pip install py-spy)")
+            self.spy = subprocess.Popen(
+                [spy, "record", "--pid", str(self.proc.pid), "--rate", "250",
+                 "--format", "raw", "--output", profile, "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=self.log,
+            )  # fmt: skip
+            time.sleep(1.0)  # py-spy attaches
+
+    def hub_cpu_s(self) -> float:
+        """CPU seconds the hub process has used so far (user + system; Linux), else 0."""
+        if self.proc is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def server_log(self) -> str:
         path = self.tmp / "server.log"
@@ -347,6 +379,14 @@ class BenchHub:
         for client in self.clients.values():
             client.session.close()
         self.clients = {}
+        spy, self.spy = self.spy, None
+        if spy is not None and spy.poll() is None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            try:
+                spy.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+                spy.wait()
         proc, self.proc = self.proc, None
         if proc is None:
             return
@@ -431,14 +471,10 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - started, out
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "") not in ("", "0", "false", "no")
-
-
-Batches = Iterator[tuple[str, list[dict[str, Any]]]]
+def load_text() -> str:
+    """The machine's load average: figures taken on a busy machine read low."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"

@@ -108,7 +108,8 @@ def _round(
 
 def run(bench: BenchHub) -> Figure:
     # Real photos, uploaded over HTTP before any op refers to them.
-    before, after = [], []
+    before: list[str] = []
+    after: list[str] = []
     for n in range(3):
         for role, street, into in (("before", "JSL", before), ("after", "HM", after)):
             data, sha = demo_jpeg(KINDS[n], role, 5000 + n)
@@ -123,15 +124,18 @@ def run(bench: BenchHub) -> Figure:
         for r, pair in enumerate(rounds)
         for user, ops in pair
     ]
-    total_ops, total_s, per_push = 0, 0.0, []
+    total_ops, total_s, hub_cpu, per_push = 0, 0.0, 0.0, []
     for client, ops, body, counted in pushes:
+        cpu = bench.hub_cpu_s()
         started = time.perf_counter()
         resp = client.push_raw(body)
         elapsed = time.perf_counter() - started
+        cpu = bench.hub_cpu_s() - cpu
         assert_applied(resp.json()["results"], len(ops), f"push by {client.username}")
         if counted:
             total_ops += len(ops)
             total_s += elapsed
+            hub_cpu += cpu
             per_push.append(elapsed)
     value = total_ops / total_s
     per_push.sort()
@@ -148,6 +152,8 @@ def run(bench: BenchHub) -> Figure:
             f"warm-up round), {total_s:.2f} s of push calls; per push min "
             f"{per_push[0] * 1000:.0f} ms, median {per_push[len(per_push) // 2] * 1000:.0f} ms, "
             f"max {per_push[-1] * 1000:.0f} ms",
+            f"hub CPU during the push calls: {hub_cpu:.2f} s "
+            f"({total_ops / hub_cpu if hub_cpu else 0:,.0f} ops per hub CPU-second)",
             "mix per 1,000 ops: 200 create (photo ref), 200 assign, 200 start, "
             "200 submit (photo ref), 200 comment; all answered applied",
         ],

@@ -104,8 +104,10 @@ class PhotoFiles:
         with self.lock(sha256):
             done = self.path(sha256)
             if done.exists():
-                size = done.stat().st_size
-                return Stored(200, size)
+                # Held already: answer 200 only to someone who sent the same bytes, so that
+                # the name alone never makes anyone an uploader (and a reader) of a photo.
+                self._check_same(done, body, content_range)
+                return Stored(200, done.stat().st_size)
             if content_range is None:
                 if len(body) > MAX_BYTES:
                     raise ApiError(413, "too_large", "a photo may be at most 20 MB")
@@ -140,6 +142,23 @@ class PhotoFiles:
             except ApiError:
                 part.unlink(missing_ok=True)
                 raise
+
+    @staticmethod
+    def _check_same(done: Path, body: bytes, content_range: str | None) -> None:
+        if content_range is None:
+            if hashlib.sha256(body).hexdigest() != done.name:
+                raise ApiError(400, "hash_mismatch", "the bytes do not hash to the photo's name")
+            return
+        match = _RANGE.match(content_range.strip())
+        if not match:
+            raise ApiError(400, "bad_range", "Content-Range must be 'bytes a-b/total'")
+        start, end, total = (int(g) for g in match.groups())
+        size = done.stat().st_size
+        with open(done, "rb") as handle:
+            handle.seek(start)
+            same = total == size and end - start + 1 == len(body) and handle.read(len(body)) == body
+        if not same:
+            raise ApiError(400, "hash_mismatch", "these bytes are not part of the photo held")
 
     def _finish(self, sha256: str, data: bytes) -> Stored:
         if hashlib.sha256(data).hexdigest() != sha256:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from .. import gpkg, model
-from .tasks import TaskMixin, task_from_row
+from .tasks import TaskMixin
 
 SNAPSHOT_ENTITIES = ("task", "user", "grid")
 
@@ -76,9 +78,7 @@ class FeedMixin(TaskMixin):
                 f"SELECT * FROM tasks WHERE {where} AND id > ? ORDER BY id LIMIT ?",
                 [*args, after, limit],
             ).fetchall()
-            return [
-                self._change("task", r["id"], model.public_task(task_from_row(r))) for r in rows
-            ]
+            return [self._change("task", r["id"], wire_task(r)) for r in rows]
         if entity == "user":
             sql, args = "SELECT id FROM users WHERE id > ?", [after]
             if actor.role != "admin":
@@ -152,10 +152,28 @@ class FeedMixin(TaskMixin):
         latest: dict[tuple[str, str], int] = {}
         for row in rows:
             latest[(row["entity"], row["entity_id"])] = row["seq"]
+        tasks = self._task_rows([eid for (entity, eid) in latest if entity == "task"])
         out = []
         for (entity, entity_id), _seq in sorted(latest.items(), key=lambda kv: kv[1]):
-            out.append(self._change(entity, entity_id, self._current(actor, entity, entity_id)))
+            if entity == "task":
+                row = tasks.get(entity_id)
+                data = wire_task(row) if row is not None else None
+                if data is not None and not model.can_see_task(actor, data):
+                    data = None
+                out.append(self._change("task", entity_id, data))
+            else:
+                out.append(self._change(entity, entity_id, self._current(actor, entity, entity_id)))
         return out, {"seq": position}, has_more
+
+    def _task_rows(self, ids: list[str]) -> dict[str, Any]:
+        """Task rows by id, fetched in chunks (one query per 500, not one per task)."""
+        rows: dict[str, Any] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.reader.execute(f"SELECT * FROM tasks WHERE id IN ({marks})", chunk):
+                rows[row["id"]] = row
+        return rows
 
     def _current(self, actor: model.Actor, entity: str, entity_id: str) -> dict[str, Any] | None:
         """The entity as the actor may see it now, or None (a `remove`)."""
@@ -201,6 +219,19 @@ class FeedMixin(TaskMixin):
         if actor.role == "worker" and other["id"] != actor.id:
             view.pop("on_duty")
         return view
+
+
+_WIRE_JSON = ("photos", "history", "conflicts")
+
+
+def wire_task(row: Any) -> dict[str, Any]:
+    """A task row as the feed sends it, without parsing its JSON columns: they go out as
+    orjson fragments, as stored. Scope checks read only the plain columns (and
+    `reporter_id`, which stays in for them: it is a user id, shown to whoever sees the task)."""
+    out = {k: row[k] for k in row.keys() if k not in _WIRE_JSON and k != "past_assignee_ids"}
+    for key in _WIRE_JSON:
+        out[key] = orjson.Fragment(row[key])
+    return out
 
 
 def twin_feature(row: Any) -> dict[str, Any]:
