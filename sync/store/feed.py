@@ -171,7 +171,12 @@ class FeedMixin(TaskMixin):
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.reader.execute(f"SELECT * FROM tasks WHERE id IN ({marks})", chunk):
+            cur = self.reader.cursor()
+            cur.row_factory = None  # plain tuples: zipped with the names, much faster
+            cur.execute(f"SELECT * FROM tasks WHERE id IN ({marks})", chunk)
+            names = [d[0] for d in cur.description]
+            for values in cur:
+                row = dict(zip(names, values))
                 rows[row["id"]] = row
         return rows
 
@@ -228,9 +233,10 @@ def wire_task(row: Any) -> dict[str, Any]:
     """A task row as the feed sends it, without parsing its JSON columns: they go out as
     orjson fragments, as stored. Scope checks read only the plain columns (and
     `reporter_id`, which stays in for them: it is a user id, shown to whoever sees the task)."""
-    out = {k: row[k] for k in row.keys() if k not in _WIRE_JSON and k != "past_assignee_ids"}
+    out = row if isinstance(row, dict) else dict(row)  # fresh dicts are reused, not copied
+    out.pop("past_assignee_ids", None)
     for key in _WIRE_JSON:
-        out[key] = orjson.Fragment(row[key])
+        out[key] = orjson.Fragment(out[key])
     return out
 
 
