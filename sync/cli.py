@@ -92,6 +92,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_import_twin(args: argparse.Namespace) -> int:
     from .store import TwinError
+    from .store.twin import check_feature
     from .twin_import import FieldMap, ImportProblem, read_source
 
     fields = FieldMap(
@@ -104,10 +105,23 @@ def cmd_import_twin(args: argparse.Namespace) -> int:
     totals: dict[str, int] = {"inserted": 0, "updated": 0, "outside_grids": 0}
     started, done = time.monotonic(), 0
     batches: dict[str, list[dict[str, Any]]] = {}
+    seen: set[str] = set()
     try:
         # Read and check the whole file first: a bad feature anywhere changes nothing.
         for layer, feature in read_source(args.file, fields, args.source_layer):
-            batches.setdefault(args.layer or layer, []).append(feature)
+            target = args.layer or layer
+            check_feature(target, feature, len(batches.get(target, ())))
+            if feature["id"] in seen:
+                raise ImportProblem(f"{args.file}: feature id {feature['id']!r} appears twice")
+            seen.add(feature["id"])
+            batches.setdefault(target, []).append(feature)
+        for layer, features in batches.items():
+            clash = hub.store.twin_ids_in_other_layers(layer, [f["id"] for f in features])
+            if clash:
+                raise ImportProblem(
+                    f"{args.file}: feature {clash[0]!r} already exists in "
+                    f"another layer than {layer}"
+                )
         total = sum(len(b) for b in batches.values())
         for layer, features in batches.items():
             for start in range(0, len(features), args.batch):
@@ -117,6 +131,8 @@ def cmd_import_twin(args: argparse.Namespace) -> int:
                 done += min(args.batch, len(features) - start)
                 _progress(done, total, "importing", started)
     except (ImportProblem, TwinError) as err:
+        if done:
+            sys.stderr.write("\n")
         raise CliError(str(err)) from None
     finally:
         hub.close()
@@ -153,10 +169,11 @@ def cmd_grids_import(args: argparse.Namespace) -> int:
                     "geometry": geometry,
                 }
             )
-        for street in sorted({g["street_code"] for g in grids}):
-            if street not in {s["code"] for s in hub.store.list_streets()}:
-                hub.store.upsert_street(street, street)
-        hub.store.upsert_grids(grids)
+        known = {s["code"] for s in hub.store.list_streets()}
+        new_streets = {
+            g["street_code"]: g["street_code"] for g in grids if g["street_code"] not in known
+        }
+        hub.store.upsert_grids(grids, new_streets)
     except (ImportProblem, ValueError) as err:
         raise CliError(str(err)) from None
     finally:
@@ -260,8 +277,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
             if not hub.store.revoke_api_key(args.name):
                 raise CliError(f"no active key named {args.name!r}")
             print(f"revoked key {args.name}")
-    except sqlite3.IntegrityError:
-        raise CliError(f"a key named {args.name!r} exists") from None
+    except ValueError as err:
+        raise CliError(str(err)) from None
     finally:
         hub.close()
     return 0
@@ -305,8 +322,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
     for suffix in ("-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     shutil.copyfile(source, str(target) + ".restoring")
+    # A new feed epoch: devices' cursors from before the restore answer 410 and they pull
+    # their scope again, instead of trusting positions the restored feed never had.
+    conn = sqlite3.connect(str(target) + ".restoring")
+    with conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'feed_epoch'").fetchone()
+        conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('feed_epoch', ?)",
+            (str(int(row[0]) + 1 if row else 1),),
+        )
+    conn.close()
     os.replace(str(target) + ".restoring", target)
-    print(f"restored {source} into {target}")
+    shutil.rmtree(target.parent / "extracts", ignore_errors=True)
+    print(f"restored {source} into {target}; devices will pull their scope again")
     return 0
 
 

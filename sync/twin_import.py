@@ -63,8 +63,17 @@ def transformer_for(epsg: int | None, where: str) -> Callable[[float, float], tu
             f"{where}: coordinates are in EPSG:{epsg}, which GridOps can only transform with "
             "GDAL installed (python3-gdal); reproject the layer to EPSG:4326 in QGIS first"
         ) from None
+    from osgeo import gdal
+
     src, dst = osr.SpatialReference(), osr.SpatialReference()
-    if src.ImportFromEPSG(int(epsg)) != 0:
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # our message, not GDAL's, reaches people
+    try:
+        known = src.ImportFromEPSG(int(epsg)) == 0
+    except RuntimeError:
+        known = False
+    finally:
+        gdal.PopErrorHandler()
+    if not known:
         raise ImportProblem(f"{where}: unknown CRS EPSG:{epsg}; reproject to EPSG:4326 first")
     dst.ImportFromEPSG(4326)
     for ref in (src, dst):
@@ -124,6 +133,13 @@ def _feature(
         "type": geometry["type"],
         "coordinates": _map_coords(geometry["coordinates"], transform),
     }
+    if geometry["type"] == "MultiPoint":
+        if len(geometry["coordinates"]) != 1:
+            raise ImportProblem(
+                f"{where}: feature {fid!r} is a MultiPoint of {len(geometry['coordinates'])} "
+                "points; a component is one point"
+            )
+        geometry = {"type": "Point", "coordinates": geometry["coordinates"][0]}
     return {"type": "Feature", "id": str(fid), "geometry": geometry, "properties": out_props}
 
 

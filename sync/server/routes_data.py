@@ -219,12 +219,14 @@ def extract(
         position = hub.store.feed_position(conn)
         headers = {
             "ETag": f'"{etag}"',
-            "X-Sync-Cursor": cursors.encode({"seq": position}, hub.cursor_secret),
+            "X-Sync-Cursor": cursors.encode(
+                {"seq": position, "ep": hub.store.get_meta("feed_epoch", "0")},
+                hub.cursor_secret,
+            ),
             "Cache-Control": "private, no-cache",
         }
-        if if_none_match and etag in [
-            t.strip().strip('"').removeprefix("W/").strip('"') for t in if_none_match.split(",")
-        ]:
+        tags = [t.strip().removeprefix("W/").strip('"') for t in (if_none_match or "").split(",")]
+        if etag in tags or "*" in tags:
             return Response(status_code=304, headers=headers)
         target = hub.extracts / f"{etag}.gpkg"
         if not target.exists():

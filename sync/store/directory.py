@@ -36,13 +36,22 @@ class DirectoryMixin(StoreBase):
     def list_streets(self) -> list[dict[str, Any]]:
         return self.rows(self.reader.execute("SELECT * FROM streets ORDER BY code"))
 
-    def upsert_grids(self, grids: list[dict[str, Any]]) -> int:
-        """Adds or redraws grids `{code, street_code, name, geometry}`; one transaction.
+    def upsert_grids(
+        self, grids: list[dict[str, Any]], new_streets: dict[str, str] | None = None
+    ) -> int:
+        """Adds or redraws grids `{code, street_code, name, geometry}`, first adding the
+        streets in `new_streets` (code -> name) that do not exist; one transaction.
 
         Raises ValueError (nothing written) for an unknown street or a bad polygon.
         """
         now = utc_now()
         with self.write() as conn:
+            for street_code, name in (new_streets or {}).items():
+                if not model.is_code(street_code):
+                    raise ValueError(f"bad street code {street_code!r}")
+                conn.execute(
+                    "INSERT OR IGNORE INTO streets(code, name) VALUES (?, ?)", (street_code, name)
+                )
             for grid in grids:
                 code, street = grid.get("code"), grid.get("street_code")
                 if not model.is_code(code):
@@ -79,6 +88,7 @@ class DirectoryMixin(StoreBase):
         return len(grids)
 
     def _grid_geometry(self, code: str) -> tuple[str, dict[str, Any]] | None:
+        self._grid_buckets()  # refreshes (and clears this cache) when grids changed
         cache = getattr(self, "_grid_cache", None)
         if cache is None:
             cache = self._grid_cache = {}
@@ -115,6 +125,7 @@ class DirectoryMixin(StoreBase):
                 for by in range(math.floor(miny * 100), math.floor(maxy * 100) + 1):
                     buckets.setdefault((bx, by), []).append((code, street, geometry))
         self._buckets = (now, stamp, buckets)
+        self._grid_cache = {}
         return buckets
 
     def locate(self, lon: float, lat: float) -> tuple[str, str] | None:
@@ -392,7 +403,10 @@ class DirectoryMixin(StoreBase):
     # ---------------------------------------------------------------- API keys
 
     def add_api_key(self, key_hash: str, name: str, purpose: str) -> None:
+        """Adds a key; ValueError if the name is taken (names identify keys to revoke)."""
         with self.write() as conn:
+            if conn.execute("SELECT 1 FROM api_keys WHERE name = ?", (name,)).fetchone():
+                raise ValueError(f"a key named {name!r} exists")
             conn.execute(
                 "INSERT INTO api_keys(key_hash, name, purpose, created_at) VALUES (?, ?, ?, ?)",
                 (key_hash, name, purpose, utc_now()),

@@ -37,15 +37,21 @@ class FeedMixin(TaskMixin):
     ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
         """(changes, next state, has_more) for this user. Read-only, one snapshot."""
         actor = self.actor(user)
+        epoch = self.get_meta("feed_epoch", "0")
         with self.snapshot():
             if not state:
                 state = {"snap": self.feed_position(), "e": 0, "k": ""}
+            elif str(state.get("ep", "0")) != epoch:
+                raise CursorExpired("the hub was restored from a backup since this cursor")
             if "snap" in state:
-                return self._snapshot_page(actor, user, state, limit)
-            seq = int(state["seq"])
-            if seq < self.feed_floor():
-                raise CursorExpired("the cursor is older than the feed keeps")
-            return self._change_page(actor, user, seq, limit)
+                items, new_state, more = self._snapshot_page(actor, user, state, limit)
+            else:
+                seq = int(state["seq"])
+                if seq < self.feed_floor() or seq > self.feed_position():
+                    raise CursorExpired("the cursor is older than the feed keeps")
+                items, new_state, more = self._change_page(actor, user, seq, limit)
+        new_state["ep"] = epoch
+        return items, new_state, more
 
     # ---------------------------------------------------------------- snapshot
 

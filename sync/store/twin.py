@@ -153,6 +153,20 @@ class TwinMixin(FeedMixin):
                 self.log_change(conn, "twin_feature", feature["id"], keys, now)
         return counts
 
+    def twin_ids_in_other_layers(self, layer: str, ids: list[str]) -> list[str]:
+        """Those of these ids that exist in a layer other than `layer` (read-only)."""
+        clash: list[str] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            clash += [
+                r[0]
+                for r in self.reader.execute(
+                    f"SELECT id FROM twin WHERE id IN ({marks}) AND layer != ?", [*chunk, layer]
+                )
+            ]
+        return clash
+
     def delete_twin(self, layer: str, ids: list[Any]) -> int:
         """Deletes features of `layer` by id; returns how many existed. One transaction."""
         if layer not in LAYER_GEOMETRIES:
@@ -219,7 +233,10 @@ class TwinMixin(FeedMixin):
             (actor.street_code, actor.street_code),
         ).fetchone()
         scope = f"{actor.role}|{actor.street_code}|{','.join(sorted(actor.grid_codes))}"
-        text = f"{scope}|{twin_seq}|{grids[0]}|{grids[1]}|{self.get_meta('instance_id')}"
+        text = (
+            f"{scope}|{twin_seq}|{grids[0]}|{grids[1]}|{self.get_meta('instance_id')}|"
+            f"{self.get_meta('feed_epoch', '0')}"
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def twin_counts(self) -> dict[str, int]:

@@ -504,22 +504,12 @@ def test_import_twin_errors_are_one_line_and_import_nothing(
     assert state(data) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: GDAL prints 'ERROR 1: PROJ: proj_create_from_database: crs not found' "
-    "on stderr before the gridops: line (osr's error handler is not silenced)",
-)
 def test_import_twin_unknown_crs_is_one_line(data: Path, tmp_path: Path, ogr: Any) -> None:
     (spot,) = spots(data, "JSL-03", 1)
     path = _geojson_unknown_crs(tmp_path / "d.geojson", spot)
     refused(gridops(data, "import-twin", path), "EPSG:999999")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: import-twin commits each layer/batch as it goes, so a feature that "
-    "upsert_twin refuses (here: latitude 95) after a good one leaves the good ones imported",
-)
 def test_import_twin_is_all_or_nothing(data: Path, tmp_path: Path) -> None:
     (a, b) = spots(data, "JSL-03", 2)
     path = write_geojson(
@@ -692,11 +682,6 @@ def test_keys_add_list_revoke(data: Path) -> None:
     assert state(data) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: api_keys.name has no UNIQUE constraint, so `keys add` with a taken name "
-    "adds a second key (the CLI's IntegrityError → 'a key named ... exists' never fires)",
-)
 def test_keys_add_refuses_a_taken_name(data: Path) -> None:
     before = state(data)
     refused(gridops(data, "keys", "add", "--purpose", "camera", "--name", "demo-camera"), "exists")
@@ -756,11 +741,6 @@ def test_grids_import_of_a_line_is_refused(data: Path, tmp_path: Path) -> None:
     assert state(data) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: grids import creates the new street (its own transaction) before "
-    "upsert_grids refuses a bad grid, so a refused import leaves street 'XH' behind",
-)
 def test_grids_import_refused_writes_no_street(data: Path, tmp_path: Path) -> None:
     path = write_geojson(
         tmp_path / "bad.geojson",

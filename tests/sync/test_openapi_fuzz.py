@@ -169,37 +169,66 @@ def _known_values(hub: Any) -> dict[str, list[str]]:
     }
 
 
+def _sample_images() -> list[bytes]:
+    """A few small real photos (JPEG and PNG) to cut and patch in upload cases."""
+    import io
+
+    from conftest import jpeg
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("P", (40, 30), 3).save(buf, "PNG")
+    return [jpeg(1)[0], jpeg(2, (17, 9))[0], buf.getvalue()]
+
+
 def _strategy(operation: Any, method: Any, known: dict[str, list[str]]) -> Any:
-    """The operation's cases, with path parameters swapped half the time for ids the hub
-    holds; a photo upload is named by its bytes' real hash a third of the time, so that
-    the image checks behind the hash check are reached too."""
+    """The operation's cases, with ids swapped half the time for ids the hub holds (path
+    parameters, a body's `user_id`), so that requests reach the scope checks. A photo
+    upload's bytes are half the time a real photo (whole, cut short or patched) and its
+    name is mostly their real hash, so that the image checks behind the hash check run."""
     import hashlib
 
     from hypothesis import strategies as st
 
     strategy = operation.as_strategy(data_generation_method=method)
-    if not operation.path_parameters:
-        return strategy
-    is_upload = operation.method.upper() == "PUT" and operation.path.startswith(
-        "/api/v1/photos/"
-    )
+    is_upload = operation.method.upper() == "PUT" and operation.path.startswith("/api/v1/photos/")
+    images = _sample_images() if is_upload else []
+
+    def image_bytes(draw: Any, original: bytes) -> bytes:
+        choice = draw(st.integers(0, 3))
+        if choice == 3:
+            return original
+        data = draw(st.sampled_from(images))
+        if choice == 1:
+            return data[: draw(st.integers(0, len(data) - 1))]
+        if choice == 2:
+            at = draw(st.integers(0, len(data) - 1))
+            patch = draw(st.binary(min_size=1, max_size=16))
+            return data[:at] + patch + data[at + len(patch) :]
+        return data
 
     @st.composite
     def with_real_ids(draw: Any) -> Any:
+        from schemathesis.serializers import Binary
+
         case = draw(strategy)
         params = case.path_parameters
-        if not isinstance(params, dict):
-            return case
-        for name in list(params):
-            choice = draw(st.integers(0, 2))
-            if name == "sha256" and is_upload and choice == 2:
-                body = case.body
-                data = body if isinstance(body, bytes) else str(body).encode("utf-8")
-                params[name] = hashlib.sha256(data).hexdigest()
-            elif known.get(name) and choice >= 1:
-                params[name] = draw(st.sampled_from(known[name]))
+        if is_upload and isinstance(case.body, Binary):
+            case.body = Binary(image_bytes(draw, case.body.data))
+        if isinstance(params, dict):
+            for name in list(params):
+                if name == "sha256" and is_upload and draw(st.integers(0, 3)) < 3:
+                    body = case.body
+                    data = body.data if isinstance(body, Binary) else str(body).encode()
+                    params[name] = hashlib.sha256(data).hexdigest()
+                elif known.get(name) and draw(st.integers(0, 2)) < 2:
+                    params[name] = draw(st.sampled_from(known[name]))
+        if isinstance(case.body, dict) and "user_id" in case.body and draw(st.integers(0, 2)) < 2:
+            case.body["user_id"] = draw(st.sampled_from(known["user_id"]))
         return case
 
+    if not operation.path_parameters and operation.method.upper() != "POST":
+        return strategy
     return with_real_ids()
 
 
