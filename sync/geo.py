@@ -145,6 +145,8 @@ def check_geometry(geometry: Any) -> Dict[str, Any]:
             for value, limit in ((x, 180.0), (y, 90.0)):
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise ValueError("coordinates must be numbers")
+                if isinstance(value, int) and abs(value) > 10**6:
+                    raise ValueError("coordinates out of WGS 84 range")
                 if not math.isfinite(value) or abs(value) > limit:
                     raise ValueError("coordinates out of WGS 84 range")
             return

@@ -103,8 +103,8 @@ PATROL_SELF_FIX_RADIUS_M = 50.0
 MAX_TEXT = 4000
 MAX_TITLE = 200
 MAX_PHOTOS_PER_OP = 20
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")  # \Z: "$" would also accept a trailing newline
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")
 
 
 class OpError(Exception):
@@ -266,6 +266,8 @@ def check_lon_lat(lon: Any, lat: Any) -> Tuple[float, float]:
     for name, value, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise OpError("invalid_payload", f"{name} must be a number")
+        if isinstance(value, int) and abs(value) > 10**6:
+            raise OpError("invalid_payload", f"{name} must be within -{limit:g}..{limit:g}")
         if not math.isfinite(value) or not -limit <= value <= limit:
             raise OpError("invalid_payload", f"{name} must be within -{limit:g}..{limit:g}")
     return float(lon), float(lat)
@@ -337,8 +339,8 @@ def validate_payload(op_type: str, payload: Any) -> Dict[str, Any]:
 
     Raises `OpError("invalid_payload", ...)`. Pure: no lookups, so devices run it offline.
     """
-    if op_type not in OP_TYPES:
-        raise OpError("invalid_payload", f"unknown op type {op_type!r}")
+    if not isinstance(op_type, str) or op_type not in OP_TYPES:
+        raise OpError("invalid_payload", f"unknown op type {str(op_type)[:64]!r}")
     if not isinstance(payload, dict):
         raise OpError("invalid_payload", "payload must be an object")
     p = payload
@@ -437,8 +439,8 @@ def validate_envelope(op: Any) -> Dict[str, Any]:
         raise OpError("invalid_payload", "an op must be an object")
     if not is_uuid(op.get("op_id")):
         raise OpError("invalid_payload", "op_id must be a UUID string")
-    if op.get("type") not in OP_TYPES:
-        raise OpError("invalid_payload", f"unknown op type {op.get('type')!r}")
+    if not isinstance(op.get("type"), str) or op["type"] not in OP_TYPES:
+        raise OpError("invalid_payload", f"unknown op type {str(op.get('type'))[:64]!r}")
     if not is_uuid(op.get("task_id")):
         raise OpError("invalid_payload", "task_id must be a UUID string")
     if parse_time(op.get("at")) is None:

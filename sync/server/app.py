@@ -116,7 +116,28 @@ def create_app(hub: Hub) -> FastAPI:
 
     app.include_router(routes_sync.router)
     app.include_router(routes_data.router)
+    _document_hand_parsed_bodies(app)
     return app
+
+
+def _document_hand_parsed_bodies(app: FastAPI) -> None:
+    """Puts the models of bodies parsed by hand (push) into the OpenAPI components, so
+    that the `$ref`s of their routes resolve."""
+    from .schemas import PushRequest
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = build()
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            schema = PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas["PushRequest"] = schema
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _public_user(user: dict[str, Any]) -> dict[str, Any]:

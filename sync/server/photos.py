@@ -26,8 +26,8 @@ from .errors import ApiError
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 CONTENT_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG"}
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_RANGE = re.compile(r"^bytes (\d{1,12})-(\d{1,12})/(\d{1,12})$")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+_RANGE = re.compile(r"bytes (\d{1,12})-(\d{1,12})/(\d{1,12})\Z")
 
 
 @dataclass

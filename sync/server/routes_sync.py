@@ -17,7 +17,7 @@ from ..store import CursorExpired
 from . import cursor as cursors
 from .app import ERROR_RESPONSES, Caller, caller, hub_of, json_response, read_json
 from .errors import ApiError
-from .schemas import ChangesResponse, PushRequest, PushResponse
+from .schemas import ChangesResponse, PushResponse
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
@@ -30,11 +30,7 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {
-                    "schema": PushRequest.model_json_schema(
-                        ref_template="#/components/schemas/{model}"
-                    )
-                }
+                "application/json": {"schema": {"$ref": "#/components/schemas/PushRequest"}}
             },
         }
     },

@@ -107,14 +107,45 @@ class TaskMixin(DirectoryMixin):
         actor = self.actor(user)
         results: list[dict[str, Any]] = []
         blocked: set[str] = set()
+        # One stamp for the request: its ops commit together, at one moment.
+        now = now or utc_now()
         self._local.push_users = {}
+        self._local.push_tasks = {}
         try:
             with self.write() as conn:
                 for op in ops:
                     results.append(self._push_one(conn, actor, device_id, op, blocked, now))
+                self._flush_tasks(conn, now)
         finally:
             self._local.push_users = None
+            self._local.push_tasks = None
         return results
+
+    # A push's tasks are read once and written once, however many of its ops touch them:
+    # id -> [task as it now stands, existed before the push, changed, feed keys so far].
+
+    def _load(self, conn: sqlite3.Connection, task_id: str) -> dict[str, Any] | None:
+        staged = self._local.push_tasks
+        if task_id not in staged:
+            task = self.get_task(task_id, conn)
+            staged[task_id] = [task, task is not None, False, set()]
+        found: dict[str, Any] | None = staged[task_id][0]
+        return found
+
+    def _stage(self, task: dict[str, Any], before: dict[str, Any] | None) -> None:
+        entry = self._local.push_tasks[task["id"]]
+        entry[0], entry[2] = task, True
+        entry[3] |= model.task_audience(task)
+        if before is not None:
+            entry[3] |= model.task_audience(before)
+
+    def _flush_tasks(self, conn: sqlite3.Connection, now: str) -> None:
+        """Writes each changed task once, and one feed change for it, readable by whoever
+        saw it before the push, at any step of it, or after."""
+        for task, existed, changed, keys in self._local.push_tasks.values():
+            if changed:
+                self._save_task(conn, task, insert=not existed)
+                self.log_change(conn, "task", task["id"], keys, now)
 
     def _result(
         self,
@@ -144,6 +175,15 @@ class TaskMixin(DirectoryMixin):
         now: str | None,
     ) -> dict[str, Any]:
         op_id = op.get("op_id") if isinstance(op, dict) else None
+        if model.is_uuid(op_id):
+            # The ledger first: an op seen before answers as it did, whatever it carries now.
+            seen = conn.execute(
+                "SELECT status, code, message FROM ops WHERE op_id = ?", (op_id,)
+            ).fetchone()
+            if seen is not None:
+                task_id = op.get("task_id")
+                task = self._load(conn, task_id) if model.is_uuid(task_id) else None
+                return self._result(actor, op_id, "duplicate", seen["code"], seen["message"], task)
         try:
             model.validate_envelope(op)
         except model.OpError as err:
@@ -152,14 +192,9 @@ class TaskMixin(DirectoryMixin):
                 return self._result(actor, op_id, "rejected", err.code, err.message, None)
             task = None
             if model.is_uuid(op.get("task_id")):
-                task = self.get_task(op["task_id"], conn)
+                task = self._load(conn, op["task_id"])
             return self._refuse(conn, actor, device_id, op, task, err.code, err.message, now)
-        seen = conn.execute(
-            "SELECT status, code, message FROM ops WHERE op_id = ?", (op_id,)
-        ).fetchone()
-        task = self.get_task(op["task_id"], conn)
-        if seen is not None:
-            return self._result(actor, op_id, "duplicate", seen["code"], seen["message"], task)
+        task = self._load(conn, op["task_id"])
         if op["task_id"] in blocked:
             blocked.add(op["task_id"])
             return {
@@ -197,15 +232,13 @@ class TaskMixin(DirectoryMixin):
             )
         new = decision.task
         assert new is not None
-        self._save_task(conn, new, insert=task is None)
+        self._stage(new, task)
         self._ledger(conn, actor, device_id, op, "applied", None, None, server_at)
         for photo in decision.photos:
             conn.execute(
                 "INSERT OR IGNORE INTO photo_refs(sha256, task_id) VALUES (?, ?)",
                 (photo["sha256"], new["id"]),
             )
-        before = model.task_audience(task) if task else frozenset()
-        self.log_change(conn, "task", new["id"], before | model.task_audience(new), server_at)
         return self._result(actor, op_id, "applied", None, None, new)
 
     def _ledger(
@@ -261,13 +294,12 @@ class TaskMixin(DirectoryMixin):
                 *task["conflicts"],
                 model.conflict_entry(actor.id, op, code, server_at),
             ]
-            self._save_task(conn, task, insert=False)
+            self._stage(task, None)
             for sha in model.photo_hashes(op.get("payload")):
                 conn.execute(
                     "INSERT OR IGNORE INTO photo_refs(sha256, task_id) VALUES (?, ?)",
                     (sha, task["id"]),
                 )
-            self.log_change(conn, "task", task["id"], model.task_audience(task), server_at)
         return self._result(actor, op["op_id"], "rejected", code, message, task)
 
     def list_conflicts(self, user: dict[str, Any], limit: int = 500) -> list[dict[str, Any]]:

@@ -52,7 +52,8 @@ REVOKING = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/devices/revoke")}
 
 def _hypothesis_jsonschema_compat() -> None:
     """hypothesis-jsonschema 0.23.1 draws object properties with `many(...).more()`;
-    Hypothesis 6.16x+ made `many` a context manager iterated with `for _ in elements`.
+    the Hypothesis installed here (6.170) made `many` a context manager iterated with
+    `for _ in elements`.
     Give `many` back a `more()` built on the new protocol (same choices, same spans)."""
     from hypothesis.internal.conjecture import utils as cu
 
