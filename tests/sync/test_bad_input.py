@@ -12,15 +12,12 @@ a refused request changes nothing).
 - Login, the change feed's cursors and limits, unknown routes and the twin upsert refuse
   bad input with the right status and code.
 
-Where the hub answers wrongly today the test asserts the contract and is marked
-`xfail(strict=True)` with the reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import struct
 import uuid
 import zlib
@@ -687,13 +684,6 @@ def test_rejected_op_resent_answers_duplicate_with_the_same_code(api: Any, hub: 
     assert count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(sqlite3.IntegrityError, AssertionError),
-    reason="hub bug: an op with a UUID op_id but a bad envelope (here `at`) is written to "
-    "the ops ledger by _refuse without the `seen` check, so re-sending it hits the "
-    "op_id primary key: 500 and the whole push rolls back",
-)
 def test_resent_op_with_a_bad_envelope_answers_duplicate(api: Any, hub: Any) -> None:
     ctx = Ctx(hub, api)
     bad = _with(ctx.create(), at="yesterday")
@@ -711,12 +701,6 @@ def test_resent_op_with_a_bad_envelope_answers_duplicate(api: Any, hub: Any) -> 
     assert again[1]["status"] == "applied"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(sqlite3.IntegrityError, AssertionError),
-    reason="hub bug: an op whose op_id was applied before and which comes back with a bad "
-    "envelope (unknown type) is written to the ops ledger again: 500 (IntegrityError)",
-)
 def test_applied_op_id_reused_with_a_bad_envelope_answers_duplicate(api: Any, hub: Any) -> None:
     ctx = Ctx(hub, api)
     good = ctx.create()
@@ -730,12 +714,6 @@ def test_applied_op_id_reused_with_a_bad_envelope_answers_duplicate(api: Any, hu
     assert resp.json()["results"][0]["status"] == "duplicate"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, AssertionError),
-    reason="hub bug: model.validate_envelope tests `op['type'] not in OP_TYPES` (a "
-    "frozenset), which raises TypeError for a list or object type: 500 for the whole push",
-)
 @pytest.mark.parametrize(
     "op_type", [["task.create"], {"name": "task.create"}], ids=["list", "object"]
 )
@@ -753,13 +731,6 @@ def test_op_type_not_a_string_is_rejected_alone(api: Any, hub: Any, op_type: Any
     assert results[1]["status"] == "applied"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="hub bug: the sha256 patterns end in `$`, which also matches before a trailing "
-    "newline, so 'hex\\n' passes as a photo hash: the op answers retry/missing_photos for a "
-    "photo that can never be uploaded (its PUT is hash_mismatch) instead of invalid_payload",
-)
 def test_photo_sha_with_a_trailing_newline_is_invalid(api: Any, hub: Any) -> None:
     ctx = Ctx(hub, api)
     _, real = jpeg(3)
@@ -1377,12 +1348,6 @@ def test_twin_upsert_by_a_dispatcher_is_403(api: Any, hub: Any, office: dict) ->
     [
         pytest.param(
             "1" + "0" * 400,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=(OverflowError, AssertionError),
-                reason="hub bug: geo.check_geometry calls math.isfinite on a 400-digit "
-                "integer, which raises OverflowError (not turned into a TwinError): 500",
-            ),
             id="400-digit-int",
         ),
         pytest.param("NaN", id="nan"),

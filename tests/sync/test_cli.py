@@ -497,7 +497,7 @@ def test_import_twin_errors_are_one_line_and_import_nothing(
     for (case, (_, name, words)), result in zip(IMPORT_ERRORS.items(), results):
         line = refused(result, *words)
         assert name in line, case
-    # an unknown CRS: exit 2 and a gridops: line naming it (GDAL's own line: see the xfail)
+    # an unknown CRS: exit 2 and a gridops: line naming it
     assert crs_result.returncode == 2 and crs_result.stdout == ""
     last = crs_result.stderr.strip().splitlines()[-1]
     assert last.startswith("gridops: d.geojson") and "EPSG:999999" in last

@@ -377,11 +377,6 @@ def test_no_server_error_with_a_bad_token(hub: Any, client: Any) -> None:
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: the push body schema refers to #/components/schemas/Op, which the "
-    "OpenAPI document does not define (Op is left in the body schema's $defs)",
-)
 def test_openapi_refs_resolve() -> None:
     """Every `$ref` in /openapi.json points at something the document holds."""
     doc = _raw_openapi()
