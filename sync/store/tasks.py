@@ -41,6 +41,46 @@ def task_from_row(row: sqlite3.Row) -> dict[str, Any]:
     return task
 
 
+class _PushBatch:
+    """What one push reads up front and writes at its end, in a few statements instead of
+    a few per op: the ledger rows already held for its op_ids, the photos held, and the
+    ledger and photo-reference rows it adds. Lives only inside the push's transaction."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[str, str | None, str | None]] = {}
+        self.photos: set[str] = set()
+        self.ledger: list[tuple[Any, ...]] = []
+        self.refs: list[tuple[str, str]] = []
+
+    @classmethod
+    def prefetch(cls, store: TaskMixin, conn: sqlite3.Connection, ops: list[Any]) -> _PushBatch:
+        batch = cls()
+        ids = [op["op_id"] for op in ops if isinstance(op, dict) and model.is_uuid(op.get("op_id"))]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for op_id, status, code, message in conn.execute(
+                f"SELECT op_id, status, code, message FROM ops WHERE op_id IN ({marks})", chunk
+            ):
+                batch.seen[op_id] = (status, code, message)
+        hashes = sorted(
+            {h for op in ops if isinstance(op, dict) for h in model.photo_hashes(op.get("payload"))}
+        )
+        for start in range(0, len(hashes), 500):
+            batch.photos |= store.holds_photos(hashes[start : start + 500], conn)
+        return batch
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO ops(op_id, actor_id, device_id, task_id, type, status, code, message, "
+            "at, server_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.ledger,
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO photo_refs(sha256, task_id) VALUES (?, ?)", self.refs
+        )
+
+
 class TaskMixin(DirectoryMixin):
     """Reading tasks and applying pushes."""
 
@@ -113,12 +153,15 @@ class TaskMixin(DirectoryMixin):
         self._local.push_tasks = {}
         try:
             with self.write() as conn:
+                self._local.push = _PushBatch.prefetch(self, conn, ops)
                 for op in ops:
                     results.append(self._push_one(conn, actor, device_id, op, blocked, now))
                 self._flush_tasks(conn, now)
+                self._local.push.flush(conn)
         finally:
             self._local.push_users = None
             self._local.push_tasks = None
+            self._local.push = None
         return results
 
     # A push's tasks are read once and written once, however many of its ops touch them:
@@ -177,13 +220,11 @@ class TaskMixin(DirectoryMixin):
         op_id = op.get("op_id") if isinstance(op, dict) else None
         if model.is_uuid(op_id):
             # The ledger first: an op seen before answers as it did, whatever it carries now.
-            seen = conn.execute(
-                "SELECT status, code, message FROM ops WHERE op_id = ?", (op_id,)
-            ).fetchone()
+            seen = self._local.push.seen.get(op_id)
             if seen is not None:
                 task_id = op.get("task_id")
                 task = self._load(conn, task_id) if model.is_uuid(task_id) else None
-                return self._result(actor, op_id, "duplicate", seen["code"], seen["message"], task)
+                return self._result(actor, op_id, "duplicate", seen[1], seen[2], task)
         try:
             model.validate_envelope(op)
         except model.OpError as err:
@@ -212,7 +253,7 @@ class TaskMixin(DirectoryMixin):
         decision = model.decide(actor, op, task, self, server_at)
         if decision.status == "applied" or decision.code not in ("not_found", "invalid_payload"):
             hashes = model.photo_hashes(op.get("payload"))
-            missing = [h for h in hashes if h not in self.holds_photos(hashes, conn)]
+            missing = [h for h in hashes if h not in self._local.push.photos]
             if missing:
                 blocked.add(op["task_id"])
                 return {
@@ -235,10 +276,7 @@ class TaskMixin(DirectoryMixin):
         self._stage(new, task)
         self._ledger(conn, actor, device_id, op, "applied", None, None, server_at)
         for photo in decision.photos:
-            conn.execute(
-                "INSERT OR IGNORE INTO photo_refs(sha256, task_id) VALUES (?, ?)",
-                (photo["sha256"], new["id"]),
-            )
+            self._local.push.refs.append((photo["sha256"], new["id"]))
         return self._result(actor, op_id, "applied", None, None, new)
 
     def _ledger(
@@ -253,9 +291,8 @@ class TaskMixin(DirectoryMixin):
         server_at: str,
     ) -> None:
         payload = op.get("payload") if isinstance(op.get("payload"), dict) else {}
-        conn.execute(
-            "INSERT INTO ops(op_id, actor_id, device_id, task_id, type, status, code, message, "
-            "at, server_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._local.push.seen[op["op_id"]] = (status, code, message)
+        self._local.push.ledger.append(
             (
                 op["op_id"],
                 actor.id,
@@ -268,7 +305,7 @@ class TaskMixin(DirectoryMixin):
                 str(op.get("at"))[:64],
                 server_at,
                 _dumps(payload),
-            ),
+            )
         )
 
     def _refuse(
@@ -296,10 +333,7 @@ class TaskMixin(DirectoryMixin):
             ]
             self._stage(task, None)
             for sha in model.photo_hashes(op.get("payload")):
-                conn.execute(
-                    "INSERT OR IGNORE INTO photo_refs(sha256, task_id) VALUES (?, ?)",
-                    (sha, task["id"]),
-                )
+                self._local.push.refs.append((sha, task["id"]))
         return self._result(actor, op["op_id"], "rejected", code, message, task)
 
     def list_conflicts(self, user: dict[str, Any], limit: int = 500) -> list[dict[str, Any]]:
