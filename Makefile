@@ -31,9 +31,11 @@ demo: venv
 serve: venv
 	$(VENV)/bin/gridops serve --data $(DATA) --host $(HOST) --port $(PORT)
 
+CODE_DIRS := $(wildcard sync tests bench qgis_plugin field_app)
+
 lint: venv
-	$(VENV)/bin/ruff check sync tests bench qgis_plugin field_app
-	$(VENV)/bin/ruff format --check sync tests bench qgis_plugin field_app
+	$(VENV)/bin/ruff check $(CODE_DIRS)
+	$(VENV)/bin/ruff format --check $(CODE_DIRS)
 
 typecheck: venv
 	$(VENV)/bin/mypy
