@@ -1,0 +1,273 @@
+"""The replica on its own (no hub): a valid GeoPackage written with plain sqlite3 through
+the R-tree triggers, offline refusals, the outbox, rebase, photos prepared for sending."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.replica import PhotoError, Refused, Replica, prepare_photo
+
+GRID = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+GRID2 = {"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}
+ME = {
+    "id": "w1",
+    "username": "w1",
+    "display_name": "王玥",
+    "role": "worker",
+    "street_code": "JSL",
+    "grid_codes": ["G1"],
+    "on_duty": True,
+}
+
+
+def task(
+    task_id: str, status: str = "assigned", assignee: str | None = "w1", version: int = 2
+) -> dict[str, Any]:
+    return {
+        "id": task_id,
+        "kind": "litter",
+        "title": "垃圾",
+        "description": None,
+        "status": status,
+        "priority": "normal",
+        "lon": 0.5,
+        "lat": 0.5,
+        "grid_code": "G1",
+        "street_code": "JSL",
+        "assignee_id": assignee,
+        "reporter_id": "d1",
+        "source": "office",
+        "incident_id": None,
+        "due_at": None,
+        "created_at": "2026-06-01T00:00:00Z",
+        "updated_at": "2026-06-01T00:00:00Z",
+        "version": version,
+        "photos": [],
+        "history": [],
+        "conflicts": [],
+    }
+
+
+T1 = "11111111-1111-4111-8111-111111111111"
+T2 = "22222222-2222-4222-8222-222222222222"
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> Replica:
+    rep = Replica(tmp_path / "w1.gpkg")
+    rep.set_state("user", json.dumps(ME))
+    rep.apply_changes(
+        [
+            {
+                "entity": "grid",
+                "id": "G1",
+                "op": "upsert",
+                "data": {
+                    "type": "Feature",
+                    "geometry": GRID,
+                    "properties": {
+                        "code": "G1",
+                        "street_code": "JSL",
+                        "name": "一号网格",
+                        "worker_ids": ["w1"],
+                    },
+                },
+            },
+            {
+                "entity": "grid",
+                "id": "G2",
+                "op": "upsert",
+                "data": {
+                    "type": "Feature",
+                    "geometry": GRID2,
+                    "properties": {
+                        "code": "G2",
+                        "street_code": "JSL",
+                        "name": "二号网格",
+                        "worker_ids": [],
+                    },
+                },
+            },
+            {"entity": "user", "id": "w1", "op": "upsert", "data": ME},
+            {"entity": "task", "id": T1, "op": "upsert", "data": task(T1)},
+            {"entity": "task", "id": T2, "op": "upsert", "data": task(T2, "open", None)},
+            {
+                "entity": "twin_feature",
+                "id": "c1",
+                "op": "upsert",
+                "data": {
+                    "type": "Feature",
+                    "id": "c1",
+                    "geometry": {"type": "Point", "coordinates": [0.2, 0.3]},
+                    "properties": {
+                        "layer": "components",
+                        "kind": "streetlight",
+                        "name": "路灯1",
+                        "grid_code": "G1",
+                        "street_code": "JSL",
+                        "status": "normal",
+                    },
+                },
+            },
+        ],
+        cursor="c1",
+    )
+    return rep
+
+
+def jpeg(size: tuple[int, int], exif: Any = None) -> bytes:
+    from PIL import Image
+
+    img = Image.new("RGB", size, (200, 30, 30))
+    img.paste((30, 30, 200), (0, 0, size[0] // 2, size[1] // 4))  # a mark top-left
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif) if exif is not None else img.save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_plain_sqlite_writes_a_geopackage_through_the_rtree_triggers(replica: Replica) -> None:
+    conn = replica.conn
+    # No SpatiaLite: the triggers call our Python ST_* functions.
+    with pytest.raises(sqlite3.OperationalError):
+        conn.execute("SELECT spatialite_version()")
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+    rtree = conn.execute("SELECT minx, maxx, miny, maxy FROM rtree_components_geom").fetchall()
+    assert [tuple(r) for r in rtree] == [
+        (pytest.approx(0.2), pytest.approx(0.2), pytest.approx(0.3), pytest.approx(0.3))
+    ]
+    replica.start(T1)  # an update through the triggers
+    assert conn.execute("SELECT COUNT(*) FROM rtree_tasks_geom").fetchone()[0] == 2
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_actions_queue_ops_and_refuse_offline(replica: Replica) -> None:
+    started = replica.start(T1)
+    assert (started["status"], started["pending"], started["version"]) == ("in_progress", 1, 3)
+    [queued] = replica.outbox()
+    assert (queued["type"], queued["task_id"]) == ("task.start", T1)
+    for call, code in (
+        (lambda: replica.confirm(T1), "forbidden"),
+        (lambda: replica.start(T1), "invalid_transition"),
+        (lambda: replica.pause(T1, "  "), "invalid_payload"),
+        (lambda: replica.start("33333333-3333-4333-8333-333333333333"), "not_found"),
+        (lambda: replica.create_task("litter", 5.0, 0.5), "outside_grids"),
+    ):
+        with pytest.raises(Refused) as err:
+            call()
+        assert err.value.code == code
+    assert len(replica.outbox()) == 1  # nothing refused was queued
+    claimed = replica.claim(T2)
+    assert (claimed["status"], claimed["assignee_id"]) == ("assigned", "w1")
+    near = replica.patrol_find("litter", 1.5, 0.5, self_fix=True)
+    assert near["status"] == "reported"  # G2 is not this worker's grid: for the office
+    mine = replica.patrol_find("bike_parking", 0.4, 0.4, self_fix=True)
+    assert (mine["status"], mine["assignee_id"]) == ("assigned", "w1")
+
+
+def test_pulled_changes_rebase_waiting_ops(replica: Replica) -> None:
+    replica.start(T1)
+    replica.comment(T1, "到场")
+    moved = task(T1, version=3)
+    moved["title"] = "新标题"
+    replica.apply_changes([{"entity": "task", "id": T1, "op": "upsert", "data": moved}], "c2")
+    shown = replica.task(T1)
+    assert (shown["title"], shown["status"], shown["pending"]) == ("新标题", "in_progress", 2)
+    assert len(replica.outbox()) == 2  # applying never touches the outbox
+    # The hub answers: the start applied, the comment refused.
+    ops = replica.outbox()
+    after = {**moved, "status": "in_progress", "version": 4}
+    replica.apply_push_results(
+        [
+            {"op_id": ops[0]["op_id"], "status": "applied", "code": None, "task": after},
+            {
+                "op_id": ops[1]["op_id"],
+                "status": "rejected",
+                "code": "not_assignee",
+                "message": "no longer yours",
+                "task": None,
+            },
+        ]
+    )
+    assert replica.outbox() == []
+    [refusal] = replica.refusals()
+    assert (refusal["code"], refusal["payload"]) == ("not_assignee", {"text": "到场"})
+    # A remove with nothing waiting takes the task off the device.
+    replica.apply_changes([{"entity": "task", "id": T1, "op": "remove", "data": None}], "c3")
+    assert replica.task(T1) is None and replica.state("cursor") == "c3"
+
+
+def test_photos_upright_downsized_stripped(replica: Replica) -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: the camera was held upright
+    exif[0x0132] = "2026:06:01 16:30:00"
+    exif[0x010F] = "PhoneMaker"
+    gps = {1: "N", 2: (31.0, 13.0, 12.0), 3: "E", 4: (121.0, 25.0, 48.0)}
+    exif[0x8825] = gps
+    raw = jpeg((4000, 3000), exif=exif)
+    prepared = prepare_photo(raw)
+    img = Image.open(io.BytesIO(prepared.data))
+    assert img.size == (1200, 1600)  # turned upright, long side 1600
+    assert not img.getexif()  # nothing of the phone's EXIF left
+    assert prepared.taken_at == "2026-06-01T08:30:00Z"  # UTC+8 local time → UTC
+    assert prepared.lon == pytest.approx(121.43, abs=1e-4)
+    assert prepared.lat == pytest.approx(31.22, abs=1e-4)
+    item = replica.add_photo(raw, "after", lon=0.5, lat=0.5)
+    assert item["lon"] == pytest.approx(121.43, abs=1e-4)  # EXIF position wins
+    assert replica.photo_bytes(item["sha256"]) == prepared.data
+    assert replica.photos_to_upload() == [item["sha256"]]
+    with pytest.raises(PhotoError):
+        prepare_photo(b"not a photo")
+
+
+def test_submit_needs_photos_on_the_device(replica: Replica) -> None:
+    ghost = {"sha256": "a" * 64, "role": "after"}
+    with pytest.raises(Refused) as err:
+        replica.submit(T1, [ghost])
+    assert err.value.code == "invalid_payload"
+    photo = replica.add_photo(jpeg((800, 600)), "after")
+    done = replica.submit(T1, [photo], note="好了")
+    assert done["status"] == "submitted" and done["photos"][0]["sha256"] == photo["sha256"]
+    # Uploaded but still needed by a waiting op: kept.
+    replica.mark_uploaded(photo["sha256"])
+    assert replica.purge_photos() == 0
+
+
+CARRIED = [
+    "model.py",
+    "geo.py",
+    "gpkg.py",
+    "client.py",
+    "syncjob.py",
+    "replica/__init__.py",
+    "replica/core.py",
+    "replica/actions.py",
+    "replica/apply.py",
+    "replica/schema.py",
+    "replica/photos.py",
+]
+
+
+@pytest.mark.parametrize("name", CARRIED)
+def test_device_code_parses_as_python_3_9(name: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "sync" / name
+    tree = ast.parse(path.read_text(encoding="utf-8"), feature_version=(3, 9))
+    assert any(
+        isinstance(node, ast.ImportFrom) and node.module == "__future__" for node in tree.body
+    ), "needs `from __future__ import annotations`"
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    # Standard library plus requests; Pillow only inside the photo module, lazily.
+    assert not imported & {"fastapi", "uvicorn", "orjson", "argon2", "kivy", "qgis", "PyQt5"}
