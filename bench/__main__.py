@@ -1,10 +1,11 @@
 """Runs the benchmarks: `python -m bench [FIGURE ...]` (all of them when none is named).
 
 Prepares one temporary hub (demo district + 100,000 tasks), serves it with `gridops serve`
-on loopback, runs each benchmark against it, prints every figure beside its target and
-anchor, then a table, and writes `bench/results.json` (figure → number) and
-`bench/results.md`. Running a subset updates only those figures in `results.json`.
-The temporary data folder is removed at the end.
+on loopback, runs each benchmark against it (the device benchmarks with their replicas in
+the same temporary folder), prints every figure beside its target and anchor, then a
+table, and writes `bench/results.json` (figure → number) and `bench/results.md`. Running a
+subset updates only those figures in `results.json`. A benchmark may give several figures
+(a figure and the anchor it is measured beside). The temporary folder is removed at the end.
 
     --tasks N      prepared tasks (default 100,000; fewer for a quick look)
     --py-spy FILE  serve the hub under `py-spy record` and write its profile to FILE
@@ -23,15 +24,27 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from . import pull, push
+from . import offline_day, pull, pull_apply, push, sync_changes
 from . import spy as spy_report
 from .common import PREPARED_TASKS, BenchHub, Figure, load_text, say
 
-BENCHMARKS: dict[str, Callable[[BenchHub], Figure]] = {
+BENCHMARKS: dict[str, Callable[[BenchHub], Figure | list[Figure]]] = {
     push.NAME: push.run,
     pull.NAME: pull.run,
+    sync_changes.NAME: sync_changes.run,
+    pull_apply.NAME: pull_apply.run,
+    offline_day.NAME: offline_day.run,
 }
-ALIASES = {"push": push.NAME, "pull": pull.NAME}
+ALIASES = {
+    "push": push.NAME,
+    "pull": pull.NAME,
+    "sync": sync_changes.NAME,
+    "speedup_vs_geodiff": sync_changes.NAME,
+    "apply": pull_apply.NAME,
+    "offline": offline_day.NAME,
+    "offline_day_sync_bytes": offline_day.NAME,
+    "replica_file_bytes": offline_day.NAME,
+}
 HERE = Path(__file__).resolve().parent
 
 
@@ -40,6 +53,8 @@ def _fmt(value: float) -> str:
 
 
 def _verdict(fig: Figure) -> str:
+    if fig.passed is None:
+        return "—"
     return "PASS" if fig.passed else "FAIL"
 
 
@@ -116,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=PREPARED_TASKS)
     parser.add_argument("--py-spy", dest="py_spy", metavar="FILE")
     args = parser.parse_args(argv)
-    names = [ALIASES.get(n, n) for n in args.figures] or list(BENCHMARKS)
+    names = list(dict.fromkeys(ALIASES.get(n, n) for n in args.figures)) or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown figure {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -150,16 +165,17 @@ def main(argv: list[str] | None = None) -> int:
             say(f"\n== {name}")
             t0 = time.perf_counter()
             try:
-                fig = BENCHMARKS[name](bench)
+                given = BENCHMARKS[name](bench)
             except Exception:
                 failures.append(name)
                 say(traceback.format_exc())
                 say(bench.server_log())
                 continue
-            figures.append(fig)
-            for note in fig.notes:
-                say(f"  {note}")
-            say(f"  {report_line(fig)}")
+            for fig in given if isinstance(given, list) else [given]:
+                figures.append(fig)
+                for note in fig.notes:
+                    say(f"  {note}")
+                say(f"  {report_line(fig)}")
             say(f"  ({time.perf_counter() - t0:.1f} s)")
     finally:
         bench.close()

@@ -70,20 +70,24 @@ class Figure:
     name: str
     value: float
     unit: str
-    target: float
+    target: float | None  # None: a figure reported beside another, with no target of its own
     higher_is_better: bool
     anchor: str  # the other system's figure, as its source gives it
     anchor_source: str
     notes: list[str] = field(default_factory=list)
 
     @property
-    def passed(self) -> bool:
+    def passed(self) -> bool | None:
+        if self.target is None:
+            return None
         if self.higher_is_better:
             return self.value >= self.target
         return self.value <= self.target
 
     @property
     def target_text(self) -> str:
+        if self.target is None:
+            return "—"
         return f"{'≥' if self.higher_is_better else '≤'} {self.target:,.0f} {self.unit}"
 
 

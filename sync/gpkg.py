@@ -307,9 +307,20 @@ def _blob(geom: Geometry, srs_id: int) -> tuple[bytes, BBox | None]:
     return head + wkb, box
 
 
+_POINT_HEAD = struct.Struct("<2sBBiBIdd")  # header without envelope + WKB point, LE
+
+
 def gpkg_blob(geom: Geometry | None, srs_id: int = 4326) -> bytes | None:
     """GeoPackageBinary for a geometry (None for None)."""
-    return None if geom is None else _blob(geom, srs_id)[0]
+    if geom is None:
+        return None
+    coords = geom.get("coordinates")
+    if geom.get("type") == "Point" and coords and len(coords) >= 2:
+        # The hot path of bulk loads: one struct.pack for header and WKB.
+        x, y = coords[0], coords[1]
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and x == x and y == y:
+            return _POINT_HEAD.pack(b"GP", 0, 0x01, srs_id, 1, 1, float(x), float(y))
+    return _blob(geom, srs_id)[0]
 
 
 def _header(blob: bytes) -> tuple[int, int, int, tuple[float, ...] | None]:

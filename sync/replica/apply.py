@@ -19,49 +19,10 @@ from typing import Any, Dict, Iterable, List, Optional
 from .. import gpkg, model
 from . import schema
 from .actions import ActionsMixin
+from .bulk import upsert_features
 from .core import utc_now
 
 _TASK_ROW = ("geom", *schema.TASK_FIELDS, *schema.TASK_JSON_FIELDS, "server", "pending")
-
-
-def upsert_features(
-    conn: sqlite3.Connection, table: str, columns: List[str], rows: List[tuple], key: str = "id"
-) -> None:
-    """Inserts or updates rows of a feature table by a unique key, in bulk.
-
-    Not `INSERT ... ON CONFLICT DO UPDATE`: an outer conflict clause overrides the
-    `INSERT OR REPLACE` of the GeoPackage R-tree triggers and breaks them. So: which keys
-    exist (one query per 500), then one UPDATE and one INSERT statement, each executemany.
-    """
-    if not rows:
-        return
-    at = columns.index(key)
-    keys = [r[at] for r in rows]
-    existing: set = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        existing.update(
-            r[0]
-            for r in conn.execute(
-                f"SELECT {key} FROM {table} WHERE {key} IN ({','.join('?' * len(chunk))})", chunk
-            )
-        )
-    others = [c for c in columns if c != key]
-    updates = [
-        (*(r[i] for i, c in enumerate(columns) if c != key), r[at])
-        for r in rows
-        if r[at] in existing
-    ]
-    inserts = [r for r in rows if r[at] not in existing]
-    if updates:
-        conn.executemany(
-            f"UPDATE {table} SET {', '.join(c + ' = ?' for c in others)} WHERE {key} = ?", updates
-        )
-    if inserts:
-        conn.executemany(
-            f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            inserts,
-        )
 
 
 def _task_values(task: Dict[str, Any], server: Optional[str], pending: int) -> tuple:
@@ -125,7 +86,7 @@ class ApplyMixin(ActionsMixin):
 
         Returns the number of changes applied. Never adds to the outbox.
         """
-        with self.transaction() as conn:
+        with self.transaction(durable=False) as conn:
             waiting = {r[0] for r in conn.execute("SELECT DISTINCT task_id FROM outbox")}
             plain_tasks: List[tuple] = []
             twin: Dict[str, List[Dict[str, Any]]] = {}
@@ -234,35 +195,34 @@ class ApplyMixin(ActionsMixin):
     def _apply_twin(
         self, conn: sqlite3.Connection, upserts: Iterable[Dict[str, Any]], removes: List[str]
     ) -> None:
-        for fid in removes:
-            for layer in schema.TWIN_LAYERS:
-                conn.execute(f"DELETE FROM {layer} WHERE id = ?", (fid,))
         rows: Dict[str, List[tuple]] = {}
         for feature in upserts:
             props = dict(feature.get("properties") or {})
             layer = props.pop("layer", None)
             if layer not in schema.TWIN_LAYERS:
                 continue
-            fixed = {
-                k: props.pop(k, None)
-                for k in ("kind", "name", "grid_code", "street_code", "status")
-            }
+            fixed = [
+                props.pop(k, None) for k in ("kind", "name", "grid_code", "street_code", "status")
+            ]
             props.pop("id", None)
-            for other in schema.TWIN_LAYERS:  # a feature may have moved between layers
-                if other != layer:
-                    conn.execute(f"DELETE FROM {other} WHERE id = ?", (feature["id"],))
             rows.setdefault(layer, []).append(
                 (
                     gpkg.gpkg_blob(feature["geometry"]),
                     feature["id"],
-                    fixed["kind"],
-                    fixed["name"],
-                    fixed["grid_code"],
-                    fixed["street_code"],
-                    fixed["status"],
-                    json.dumps(props, ensure_ascii=False),
+                    *fixed,
+                    json.dumps(props, ensure_ascii=False) if props else "{}",
                 )
             )
+        for layer in schema.TWIN_LAYERS:
+            # Removed features, and features that moved to another layer.
+            gone = list(removes) + [
+                r[1] for other, values in rows.items() if other != layer for r in values
+            ]
+            for start in range(0, len(gone), 500):
+                chunk = gone[start : start + 500]
+                conn.execute(
+                    f"DELETE FROM {layer} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
         for layer, values in rows.items():
             upsert_features(
                 conn,

@@ -63,19 +63,30 @@ class ReplicaBase:
             self.conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (re-entrant: an inner one joins the outer)."""
+    def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction (re-entrant: an inner one joins the outer).
+
+        `durable=False` is for what the hub can send again (pulled pages): its commit is not
+        flushed to storage at once (a power cut may undo it, never tear it; the cursor goes
+        back with it). What the user did is always flushed before the call returns.
+        """
         with self._lock:
             if self.conn.in_transaction:
                 yield self.conn
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    self.conn.execute("PRAGMA synchronous=FULL")
 
     # ------------------------------------------------------------------ state
 

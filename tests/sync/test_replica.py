@@ -271,3 +271,56 @@ def test_device_code_parses_as_python_3_9(name: str) -> None:
             imported.add(node.module.split(".")[0])
     # Standard library plus requests; Pillow only inside the photo module, lazily.
     assert not imported & {"fastapi", "uvicorn", "orjson", "argon2", "kivy", "qgis", "PyQt5"}
+
+
+def test_bulk_pages_keep_the_rtree_exact_and_the_triggers(replica: Replica) -> None:
+    from sync import gpkg
+
+    conn = replica.conn
+    triggers = sorted(
+        r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+    )
+
+    def feature(n: int, layer: str, x: float) -> dict[str, Any]:
+        geometry: dict[str, Any] = {"type": "Point", "coordinates": [x, 0.5]}
+        if layer == "areas":
+            geometry = {
+                "type": "MultiPolygon",
+                "coordinates": [[[[x, 0.1], [x + 0.01, 0.1], [x, 0.2], [x, 0.1]]]],
+            }
+        return {
+            "entity": "twin_feature",
+            "id": f"f{n}",
+            "op": "upsert",
+            "data": {
+                "type": "Feature",
+                "id": f"f{n}",
+                "geometry": geometry,
+                "properties": {"layer": layer, "kind": "k", "grid_code": "G1"},
+            },
+        }
+
+    replica.apply_changes([feature(n, "components", n / 1000) for n in range(300)], "p1")
+    # Updates (moved points), a layer change and removals, again in one big page.
+    page = [feature(n, "components", 0.9 - n / 1000) for n in range(200)]
+    page += [feature(n, "areas", 0.3) for n in range(200, 280)]
+    page += [
+        {"entity": "twin_feature", "id": f"f{n}", "op": "remove", "data": None}
+        for n in range(280, 300)
+    ]
+    replica.apply_changes(page, "p2")
+    for layer, count in (("components", 201), ("areas", 80)):  # + the fixture's c1
+        rows = conn.execute(f"SELECT fid, geom FROM {layer}").fetchall()
+        assert len(rows) == count
+        index = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(f"SELECT id, minx, maxx, miny, maxy FROM rtree_{layer}_geom")
+        }
+        assert index == {
+            fid: tuple(pytest.approx(v, abs=1e-6) for v in gpkg.blob_envelope(blob))
+            for fid, blob in rows
+        }
+    assert (
+        sorted(r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'"))
+        == triggers
+    )
