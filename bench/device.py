@@ -93,9 +93,7 @@ class Device:
     def file_bytes(self) -> int:
         """The replica's file and its WAL, as a copy of the replica would take them."""
         return sum(
-            os.path.getsize(p)
-            for p in (self.path, Path(f"{self.path}-wal"))
-            if os.path.exists(p)
+            os.path.getsize(p) for p in (self.path, Path(f"{self.path}-wal")) if os.path.exists(p)
         )
 
     def copy_to(self, dest: Path) -> None:

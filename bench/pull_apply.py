@@ -40,7 +40,12 @@ FEATURES = 50_000
 PAGE = 1000
 TASK_PAGES = 20  # pages of real task upserts from the hub's feed
 FIXED = ("kind", "name", "grid_code", "street_code", "status")
-KINDS = (("manhole", "井盖"), ("streetlight", "路灯"), ("hydrant", "消火栓"), ("trash_bin", "垃圾桶"))
+KINDS = (
+    ("manhole", "井盖"),
+    ("streetlight", "路灯"),
+    ("hydrant", "消火栓"),
+    ("trash_bin", "垃圾桶"),
+)
 POWERSYNC = "PowerSync: 2,000–20,000 ops/s per client"
 
 

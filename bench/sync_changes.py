@@ -86,8 +86,7 @@ def fill_components(device: Device, total: int, rng: random.Random) -> tuple[int
     adding = max(total - have, 0)
     with device.replica.transaction():
         triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND tbl_name = 'components'"
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'components'"
         ).fetchall()
         for name, _sql in triggers:
             conn.execute(f'DROP TRIGGER "{name}"')
@@ -202,7 +201,9 @@ def run(bench: BenchHub) -> list[Figure]:
     assigned = device.my_tasks("assigned")
     rounds = WARMUP + 1 + RUNS + 1  # warm-up, geodiff's copies, measured, a profiled one
     if len(assigned) < rounds * CHANGES:
-        raise RuntimeError(f"{USERNAME} has {len(assigned)} assigned tasks, needs {rounds * CHANGES}")
+        raise RuntimeError(
+            f"{USERNAME} has {len(assigned)} assigned tasks, needs {rounds * CHANGES}"
+        )
     batches = [assigned[i * CHANGES : (i + 1) * CHANGES] for i in range(rounds)]
     phases = Phases()
     wrap_sync(device, phases)
@@ -268,8 +269,7 @@ def run(bench: BenchHub) -> list[Figure]:
         gd_apply = median(geodiff["apply"]) * 1000
         gd_total = median(geodiff["total"]) * 1000
         changed = ", ".join(
-            f"{t['table']} +{t['insert']}/~{t['update']}/-{t['delete']}"
-            for t in geodiff["summary"]
+            f"{t['table']} +{t['insert']}/~{t['update']}/-{t['delete']}" for t in geodiff["summary"]
         )
         anchor = (
             f"geodiff (Mergin Maps): create_changeset {gd_create:,.0f} ms + apply_changeset "

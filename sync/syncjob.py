@@ -11,8 +11,10 @@ cancelled — is simply run again):
    (PROTOCOL.md); a 410 forgets the hub's data (never the outbox) and starts the scope over;
 4. photos the hub holds and nothing here needs any more are dropped.
 
-`SyncJob.start()` runs it on a thread; `progress(phase, done, total)` reports; `cancel()`
-stops at the next safe point; `wait()` returns the `SyncResult` (or raises its error).
+`SyncJob.start()` runs it on a thread; `progress(phase, done, total)` reports (phases
+`photos` and `photo_bytes`, `push` (ops), `pull` (changes), `extract`, `done`; the bytes
+moved so far are `job.bytes_sent` / `job.bytes_received`); `cancel()` stops at the next
+safe point; `wait()` returns the `SyncResult` (or raises its error).
 """
 
 from __future__ import annotations
@@ -74,6 +76,14 @@ class SyncJob:
     def cancel(self) -> None:
         self._cancel.set()
 
+    @property
+    def bytes_sent(self) -> int:
+        return self.client.bytes_sent
+
+    @property
+    def bytes_received(self) -> int:
+        return self.client.bytes_received
+
     def wait(self, timeout: Optional[float] = None) -> SyncResult:
         if self._thread is not None:
             self._thread.join(timeout)
@@ -118,7 +128,12 @@ class SyncJob:
             data = self.replica.photo_bytes(sha)
             if data is None:
                 continue
-            if not self.client.upload_photo(sha, data, should_stop=self._cancel.is_set):
+            if not self.client.upload_photo(
+                sha,
+                data,
+                should_stop=self._cancel.is_set,
+                progress=lambda done, total: self.progress("photo_bytes", done, total),
+            ):
                 raise Cancelled("sync cancelled")
             self.replica.mark_uploaded(sha)
         return len(waiting)

@@ -100,3 +100,27 @@ def test_offline_with_the_hub_down(hub: Any, tmp_path: Any) -> None:
         server.stop()
     assert result.pushed == {"applied": 1}
     assert hub.store.get_task(made["id"])["status"] == "assigned"
+
+
+def test_sync_job_runs_in_the_background_reports_and_cancels(live_hub: LiveHub,
+                                                             tmp_path: Any) -> None:
+    from sync.syncjob import Cancelled, SyncJob
+
+    replica, client = device(tmp_path, live_hub.url, "jsl-dispatcher")
+    seen: list[tuple[str, int, int]] = []
+    job = SyncJob(replica, client, progress=lambda *p: seen.append(p)).start()
+    result = job.wait(timeout=60)
+    assert not job.is_running()
+    assert result.pulled > 0 and result.extract_loaded and result.bytes_received > 0
+    phases = [p[0] for p in seen]
+    assert phases[0] in ("pull", "extract") and phases[-1] == "done" and "pull" in phases
+    assert job.bytes_received == client.bytes_received
+    # A job cancelled before it starts stops at its first safe point, changing nothing.
+    lon, lat = centre(live_hub.hub, "JSL-02")
+    replica.create_task("litter", lon, lat, title="取消测试")
+    stopped = SyncJob(replica, client)
+    stopped.cancel()
+    stopped.start()
+    with pytest.raises(Cancelled):
+        stopped.wait(timeout=30)
+    assert replica.pending_count() == 1
