@@ -256,7 +256,8 @@ class ApplyMixin(ActionsMixin):
                     continue
                 conn.execute("DELETE FROM outbox WHERE op_id = ?", (row["op_id"],))
                 task = result.get("task")
-                if status == "rejected":
+                # A duplicate with a code is a refusal whose first answer was lost.
+                if status == "rejected" or (status == "duplicate" and result.get("code")):
                     conn.execute(
                         "INSERT OR IGNORE INTO refusals(op_id, type, task_id, code, message, "
                         "payload, task, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

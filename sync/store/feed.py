@@ -271,8 +271,16 @@ _WIRE_SCALARS = (
     "version",
 )
 # The task object of PROTOCOL.md, serialised by SQLite itself (the hot path of a pull).
+# SQLite writes a REAL in JSON with 15 significant digits; positions need 17 to come back
+# as the same double, so they are printed with "%!.17g" and passed through as JSON numbers.
+_EXACT = ("lon", "lat")
 WIRE_TASK_SQL = "json_object({}, {}) AS wire".format(
-    ", ".join(f"'{c}', {c}" for c in _WIRE_SCALARS),
+    ", ".join(
+        f"'{c}', CASE WHEN {c} IS NULL THEN NULL ELSE json(printf('%!.17g', {c})) END"
+        if c in _EXACT
+        else f"'{c}', {c}"
+        for c in _WIRE_SCALARS
+    ),
     ", ".join(f"'{c}', json({c})" for c in _WIRE_JSON),
 )
 
