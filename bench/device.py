@@ -8,7 +8,8 @@ where a device's sync spends its time and bytes.
   counters (`HubClient.bytes_sent`) count only `data=` bodies, not the JSON of a push.
 - `Phases`: wraps methods of the client and the replica on one instance (nothing in `sync/`
   changes) and adds up the wall time spent in each, for a sync's breakdown.
-- `profile_top`: one call under cProfile, its top functions as text lines.
+- `profile_top`: one call under cProfile (and the replica's SQL timed per statement by
+  `SqlTimer`), its top functions and statements as text lines.
 - `camera_jpeg`: a 12-megapixel (4000×3000) JPEG with noise and texture, the size of a
   phone camera's file (~5–6 MB), different at every call.
 """
@@ -38,8 +39,10 @@ class WireSession(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sent = 0
+        self.sent = 0  # all of it: lines, headers, bodies
         self.received = 0
+        self.body_sent = 0  # bodies alone
+        self.body_received = 0
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         resp = super().send(request, **kwargs)
@@ -47,7 +50,9 @@ class WireSession(requests.Session):
         head = f"{request.method} {request.path_url} HTTP/1.1\r\nHost: {host}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()) + "\r\n"
         body = request.body or b""
-        self.sent += len(head.encode()) + len(body.encode() if isinstance(body, str) else body)
+        size = len(body.encode() if isinstance(body, str) else body)
+        self.sent += len(head.encode()) + size
+        self.body_sent += size
         raw = resp.raw
         status = f"HTTP/1.1 {resp.status_code} {resp.reason}\r\n"
         status += "".join(f"{k}: {v}\r\n" for k, v in resp.headers.items()) + "\r\n"
@@ -56,6 +61,7 @@ class WireSession(requests.Session):
         else:
             read = raw.tell() if hasattr(raw, "tell") else len(resp.content)
         self.received += len(status.encode()) + read
+        self.body_received += read
         return resp
 
 
@@ -162,11 +168,66 @@ def breakdown(per_run: list[dict[str, float]], totals: list[float]) -> str:
     return "; ".join(parts) + " ms (medians)"
 
 
-def profile_top(fn: Callable[[], T], top: int = 18) -> tuple[T, list[str], str]:
-    """Runs `fn` under cProfile: (its result, the top functions by own time as lines,
-    a one-line summary of the five biggest)."""
+class SqlTimer:
+    """Stands in for a replica's connection for a while: times each SQL statement (by its
+    first words) and passes everything else through."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    @staticmethod
+    def _key(sql: str, many: bool) -> str:
+        text = " ".join(sql.split())
+        for head in ("CREATE TRIGGER", "DROP TRIGGER", "PRAGMA synchronous"):
+            if text.startswith(head):
+                text = head
+        return ("executemany " if many else "") + (text[:72] + "…" if len(text) > 72 else text)
+
+    def _timed(self, many: bool, sql: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            if many:
+                return self.conn.executemany(sql, *args)
+            return self.conn.execute(sql, *args)
+        finally:
+            key = self._key(sql, many)
+            self.seconds[key] += time.perf_counter() - started
+            self.calls[key] += 1
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self._timed(False, sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        return self._timed(True, sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def lines(self, top: int = 10) -> list[str]:
+        rows = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:top]
+        out = [f"{'SQL ms':>8} {'calls':>9}  statement"]
+        out += [f"{s * 1000:8.1f} {self.calls[k]:9,}  {k}" for k, s in rows]
+        return out
+
+
+def profile_top(
+    fn: Callable[[], T], top: int = 18, replica: Any = None
+) -> tuple[T, list[str], str]:
+    """Runs `fn` under cProfile: (its result, the top functions by own time as lines, a
+    one-line summary of the five biggest). With `replica`, its connection is timed per SQL
+    statement meanwhile (`SqlTimer`), and those lines follow."""
     prof = cProfile.Profile()
-    result = prof.runcall(fn)
+    timer = None
+    if replica is not None:
+        timer = SqlTimer(replica.conn)
+        replica.conn = timer
+    try:
+        result = prof.runcall(fn)
+    finally:
+        if timer is not None:
+            replica.conn = timer.conn
     stats = pstats.Stats(prof)
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])  # type: ignore[attr-defined]
@@ -178,7 +239,12 @@ def profile_top(fn: Callable[[], T], top: int = 18) -> tuple[T, list[str], str]:
         lines.append(f"{own * 1000:8.1f} {cum * 1000:8.1f} {calls:9,}  {name}")
         if len(short) < 5:
             short.append(f"{name} {100 * own / total if total else 0:.0f}%")
-    return result, lines, "device hot spots (cProfile, own time): " + ", ".join(short)
+    summary = "device hot spots (cProfile, own time): " + ", ".join(short)
+    if timer is not None:
+        lines += timer.lines()
+        key, seconds = max(timer.seconds.items(), key=lambda kv: kv[1])
+        summary += f"; top SQL: {key} {seconds * 1000:.0f} ms of {total * 1000:.0f}"
+    return result, lines, summary
 
 
 def camera_jpeg(width: int = 4000, height: int = 3000) -> bytes:
@@ -204,13 +270,14 @@ def camera_jpeg(width: int = 4000, height: int = 3000) -> bytes:
     return out.getvalue()
 
 
-def gpkg_connection(path: Path) -> sqlite3.Connection:
+def gpkg_connection(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
     """A plain sqlite3 connection to a GeoPackage, set up as the replica sets its own up:
-    the ST_* functions its R-tree triggers call, WAL, synchronous=FULL."""
+    the ST_* functions its R-tree triggers call, WAL; synchronous=NORMAL by default, as the
+    replica commits pulled pages (FULL for what the user did)."""
     from sync import gpkg
 
     conn = sqlite3.connect(path, isolation_level=None)
     gpkg.register_st_functions(conn)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
     return conn

@@ -141,7 +141,7 @@ def run(bench: BenchHub) -> list[Figure]:
     wrap_sync(device, phases)
     results: list[dict[str, Any]] = []
 
-    def one_day(n: int) -> dict[str, Any]:
+    def one_day(n: int, profiled: bool = False) -> dict[str, Any]:
         mine = assigned[n * per_day : (n + 1) * per_day]
         day = Day(bench, device, office, photo_sha)
         made = time.perf_counter()
@@ -155,10 +155,17 @@ def run(bench: BenchHub) -> list[Figure]:
             f"{sum(day.photo_bytes) / 1e3:,.0f} kB kept; all the device's work "
             f"{made:.1f} s); {changed} changes by the office")  # fmt: skip
         phases.reset()
-        sent, received = device.wire.sent, device.wire.received
+        wire = device.wire
+        sent, received = wire.sent, wire.received
+        bodies = wire.body_sent + wire.body_received
         cpu = bench.hub_cpu_s()
         started = time.perf_counter()
-        result = device.sync()
+        profile: tuple[list[str], str] = ([], "")
+        if profiled:
+            result, lines, short = profile_top(device.sync, replica=device.replica)
+            profile = (lines, short)
+        else:
+            result = device.sync()
         seconds = time.perf_counter() - started
         cpu = bench.hub_cpu_s() - cpu
         if result.pushed != {"applied": ops} or result.photos_sent != PHOTOS:
@@ -173,9 +180,11 @@ def run(bench: BenchHub) -> list[Figure]:
             "phases": phases.snapshot(),
             "hub_cpu": cpu,
             "pulled": result.pulled,
-            "wire": (device.wire.sent - sent, device.wire.received - received),
+            "wire": (wire.sent - sent, wire.received - received),
+            "bodies": wire.body_sent + wire.body_received - bodies,
             "client": (result.bytes_sent, result.bytes_received),
             "photo_bytes": sum(day.photo_bytes),
+            "profile": profile,
         }
 
     for n in range(RUNS):
@@ -184,6 +193,7 @@ def run(bench: BenchHub) -> list[Figure]:
     value = median(times)
     wire = [r["wire"][0] + r["wire"][1] for r in results]
     client = [r["client"][0] + r["client"][1] for r in results]
+    bodies = [r["bodies"] for r in results]
     device.checkpoint()
     file_bytes = device.file_bytes()
     tasks_on_device = device.replica.conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
@@ -204,8 +214,8 @@ def run(bench: BenchHub) -> list[Figure]:
         f"hub CPU per sync {median([r['hub_cpu'] for r in results]) * 1000:.0f} ms",
     ]
     if value > TARGET:
-        _r, lines, short = profile_top(lambda: one_day(RUNS))
-        say("  device profile of one more day's sync and its preparation (cProfile, own time):")
+        lines, short = one_day(RUNS, profiled=True)["profile"]
+        say("  device profile of one more day's sync (cProfile, top by own time):")
         for line in lines:
             say(f"    {line}")
         notes.append(short)
@@ -241,8 +251,10 @@ def run(bench: BenchHub) -> list[Figure]:
                 f"{received:,.0f}; runs " + ", ".join(f"{w:,}" for w in wire),
                 "the client's own count (SyncResult.bytes_sent + bytes_received): "
                 + ", ".join(f"{c:,}" for c in client)
-                + " — it counts `data=` bodies only (photo pieces), not the JSON bodies "
-                "of pushes (`json=`) nor headers",
+                + "; the HTTP bodies alone: "
+                + ", ".join(f"{b:,}" for b in bodies)
+                + " (the client counts the bodies it sends with `data=` and every body it "
+                "reads, not a push's `json=` body, nor headers)",
                 f"{median(wire) / file_bytes * 100:.1f}% of the replica file",
             ],
         ),

@@ -9,6 +9,7 @@ asks the hub how much it holds and sends the rest in pieces (`Content-Range`).
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -94,6 +95,12 @@ class HubClient:
         raise Offline(f"cannot reach {self.base_url}: {last}")
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        if "json" in kwargs:  # sent as bytes, so that what goes out is counted
+            kwargs["data"] = json.dumps(kwargs.pop("json"), ensure_ascii=False).encode("utf-8")
+            kwargs["headers"] = {
+                **(kwargs.get("headers") or {}),
+                "Content-Type": "application/json",
+            }
         resp = self._request(method, path, **kwargs)
         if resp.status_code >= 400:
             raise _error(resp)

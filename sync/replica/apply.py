@@ -295,22 +295,32 @@ class ApplyMixin(ActionsMixin):
 
     def purge_photos(self) -> int:
         """Drops photos the hub holds and nothing here still needs: not in a waiting op,
-        an unseen refusal, or an active task. Returns how many went."""
+        an unseen refusal, or an active task. Returns how many went. Costs nothing when
+        no uploaded photo is left on the device (the usual case between syncs)."""
         with self.transaction() as conn:
+            candidates = [
+                r[0] for r in conn.execute("SELECT sha256 FROM photos WHERE uploaded = 1")
+            ]
+            if not candidates:
+                return 0
             needed = set()
             for (payload,) in conn.execute("SELECT payload FROM outbox"):
                 needed.update(model.photo_hashes(json.loads(payload)))
             for (payload,) in conn.execute("SELECT payload FROM refusals WHERE seen = 0"):
                 needed.update(model.photo_hashes(json.loads(payload or "{}")))
-            for (photos,) in conn.execute(
-                "SELECT photos FROM tasks WHERE status NOT IN ('closed', 'canceled', 'invalid')"
-            ):
-                needed.update(p["sha256"] for p in json.loads(photos or "[]"))
             gone = 0
-            for (sha,) in conn.execute("SELECT sha256 FROM photos WHERE uploaded = 1").fetchall():
-                if sha not in needed:
-                    conn.execute("DELETE FROM photos WHERE sha256 = ?", (sha,))
-                    gone += 1
+            for sha in candidates:
+                if (
+                    sha in needed
+                    or conn.execute(
+                        "SELECT 1 FROM tasks WHERE instr(photos, ?) > 0 AND status NOT IN "
+                        "('closed', 'canceled', 'invalid') LIMIT 1",
+                        (sha,),
+                    ).fetchone()
+                ):
+                    continue
+                conn.execute("DELETE FROM photos WHERE sha256 = ?", (sha,))
+                gone += 1
         return gone
 
     # ------------------------------------------------------------------ extract, reset

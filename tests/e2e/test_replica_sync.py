@@ -102,8 +102,9 @@ def test_offline_with_the_hub_down(hub: Any, tmp_path: Any) -> None:
     assert hub.store.get_task(made["id"])["status"] == "assigned"
 
 
-def test_sync_job_runs_in_the_background_reports_and_cancels(live_hub: LiveHub,
-                                                             tmp_path: Any) -> None:
+def test_sync_job_runs_in_the_background_reports_and_cancels(
+    live_hub: LiveHub, tmp_path: Any
+) -> None:
     from sync.syncjob import Cancelled, SyncJob
 
     replica, client = device(tmp_path, live_hub.url, "jsl-dispatcher")
