@@ -51,11 +51,14 @@ class ReplicaBase:
         self.conn.row_factory = sqlite3.Row
         gpkg.register_st_functions(self.conn)
         gpkg.require_rtree(self.conn)
-        self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")  # a phone loses power: lose nothing
         self.conn.execute("PRAGMA foreign_keys=ON")
+        # The schema first, then WAL: a new file's GeoPackage header (application_id,
+        # user_version) is then in the file itself, not only in the WAL, so GDAL and QGIS
+        # see a GeoPackage even while a device has it open or was killed.
         with self.transaction():
             schema.create(self.conn)
+        self.conn.execute("PRAGMA journal_mode=WAL")
         self._grids: Optional[List[Tuple[str, str, Dict[str, Any]]]] = None
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from .. import model
 from ..store import TwinError
@@ -63,10 +64,14 @@ async def put_photo(
     if ctype not in photo_files.CONTENT_TYPES:
         raise ApiError(415, "not_an_image", "send Content-Type image/jpeg or image/png")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > photo_files.MAX_BYTES:
-            raise ApiError(413, "too_large", "a photo may be at most 20 MB")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > photo_files.MAX_BYTES:
+                raise ApiError(413, "too_large", "a photo may be at most 20 MB")
+    except ClientDisconnect:
+        # The device went away mid-piece: nothing of this piece is kept; it resends.
+        raise ApiError(400, "client_disconnected", "the upload was cut off") from None
     stored = await run_in_threadpool(
         hub.photos.put, sha256, bytes(body), request.headers.get("content-range")
     )
