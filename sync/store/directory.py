@@ -310,6 +310,20 @@ class DirectoryMixin(StoreBase):
             self.log_change(conn, "user", user_id, keys, now)
             for code in set(old) | set(grids):
                 self.log_change(conn, "grid", code, keys, now)
+        # A worker given or relieved of a grid: its open tasks and its twin features reach
+        # (or leave) them through the feed, under their own key; a grid's worth of rows.
+        mine = frozenset(("u:" + user_id,))
+        for code in set(old) ^ set(grids):
+            for (task_id,) in conn.execute(
+                "SELECT id FROM tasks WHERE grid_code = ? AND status = 'open' "
+                "AND assignee_id IS NULL",
+                (code,),
+            ).fetchall():
+                self.log_change(conn, "task", task_id, mine, now)
+            for (feature_id,) in conn.execute(
+                "SELECT id FROM twin WHERE grid_code = ?", (code,)
+            ).fetchall():
+                self.log_change(conn, "twin_feature", feature_id, mine, now)
 
     def set_user_grids(self, user_id: str, grid_codes: list[str]) -> None:
         user = self.user(user_id)

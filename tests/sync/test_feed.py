@@ -125,3 +125,27 @@ def test_duty_and_user_changes_reach_the_office(api: Api) -> None:
     ).json()
     assert {u["id"]: u["on_duty"] for u in workers}["jsl-worker-05"] is False
     assert len(workers) == 12
+
+
+def test_a_worker_given_a_grid_receives_its_open_tasks_and_twin(api: Api, hub: Any) -> None:
+    lon, lat = centre(hub, "JSL-09")
+    created = op("task.create", kind="litter", lon=lon, lat=lat)
+    api.push("jsl-dispatcher", created)
+    _, cursor = pull_all(api, "jsl-worker-08")
+    hub.store.set_user_grids("jsl-worker-08", ["JSL-08", "JSL-09"])
+    api.tokens.clear()  # the worker's next request reads their new grids
+    changes, cursor = pull_all(api, "jsl-worker-08", since=cursor)
+    tasks = {c["id"]: c["op"] for c in changes if c["entity"] == "task"}
+    assert tasks[created["task_id"]] == "upsert"
+    twin = [c for c in changes if c["entity"] == "twin_feature"]
+    in_grid = hub.store.reader.execute(
+        "SELECT COUNT(*) FROM twin WHERE grid_code = 'JSL-09'"
+    ).fetchone()[0]
+    assert len(twin) == in_grid and all(c["op"] == "upsert" for c in twin)
+    # Relieved of it again: the open task and the grid's twin leave the worker's replica.
+    hub.store.set_user_grids("jsl-worker-08", ["JSL-08"])
+    changes, _ = pull_all(api, "jsl-worker-08", since=cursor)
+    assert {c["id"]: c["op"] for c in changes if c["entity"] == "task"}[
+        created["task_id"]
+    ] == "remove"
+    assert {c["op"] for c in changes if c["entity"] == "twin_feature"} == {"remove"}
