@@ -7,12 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= data/demo
 
-.PHONY: help demo serve test lint typecheck pytest bench system-deps venv clean
+.PHONY: help demo serve test lint typecheck pytest bench system-deps venv clean qgis-plugin qgis-plugin-ts
 
 help:
 	@echo "make demo   - start the hub with the demo district on http://$(HOST):$(PORT)"
 	@echo "make test   - install what is missing, then ruff, mypy and pytest"
 	@echo "make bench  - run the benchmarks, write bench/results.json"
+	@echo "make qgis-plugin - build dist/gridops-qgis-plugin-<version>.zip (Plugins > Install from ZIP)"
 
 system-deps:
 	@bash .ci/system-deps.sh
@@ -31,7 +32,7 @@ demo: venv
 serve: venv
 	$(VENV)/bin/gridops serve --data $(DATA) --host $(HOST) --port $(PORT)
 
-CODE_DIRS := $(wildcard sync tests bench qgis_plugin field_app)
+CODE_DIRS := $(wildcard sync tests bench qgis_plugin field_app packaging tools)
 
 lint: venv
 	$(VENV)/bin/ruff check $(CODE_DIRS)
@@ -47,6 +48,14 @@ test: lint typecheck pytest
 
 bench: venv
 	$(PY) -m bench
+
+# The version comes from qgis_plugin/metadata.txt; the script prints the zip it wrote.
+qgis-plugin: system-deps
+	$(PY_SYS) packaging/build_qgis_plugin.py --dist dist
+
+# Refresh qgis_plugin/i18n/*.ts from the source strings (translations already made are kept).
+qgis-plugin-ts: system-deps
+	$(PY_SYS) packaging/build_qgis_plugin.py --update-ts
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(python3 python3-venv python3-dev python3-qgis python3-gdal gdal-bin
       libsqlite3-mod-spatialite libgl1 libgl1-mesa-dri libegl1 libegl-mesa0 libgles2
-      fonts-dejavu-core ca-certificates build-essential)
+      fonts-dejavu-core fonts-noto-cjk ca-certificates build-essential
+      qttools5-dev-tools pyqt5-dev-tools)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
