@@ -5,6 +5,10 @@ client, and a real hub served by uvicorn on a loopback port.
 - `hub` is a fresh copy of it for one test (a `sync.server.hub.Hub` on `tmp_path`).
 - `api` is an in-process HTTP client (httpx through the ASGI app), with `login(username)`.
 - `live_hub` serves `hub` on 127.0.0.1 with a free port; `live_hub.url` is its base URL.
+- `qgis_app` (session) and `project`: headless QGIS for the plugin's tests.
+
+One conftest for the whole tree: tests import helpers with `from conftest import ...`, and
+a second conftest.py in a subfolder would be imported under the same module name.
 """
 
 from __future__ import annotations
@@ -164,3 +168,35 @@ def jpeg(seed: int = 0, size: tuple[int, int] = (64, 48)) -> tuple[bytes, str]:
     img.save(buf, "JPEG", quality=85)
     data = buf.getvalue()
     return data, hashlib.sha256(data).hexdigest()
+
+
+MASTER_PASSWORD = "gridops-test-master"
+
+
+@pytest.fixture(scope="session")
+def qgis_app() -> Any:
+    """One QgsApplication per pytest process: `start_app()` only when none exists yet
+    (tests/sync/test_extract.py may have started one; two in one process crash). Its
+    throwaway profile keeps settings and the auth database out of the user's."""
+    pytest.importorskip("qgis.core", reason="QGIS's Python bindings are not installed")
+    from qgis.core import QgsApplication
+
+    app = QgsApplication.instance()
+    if app is None:
+        from qgis.testing import start_app
+
+        app = start_app()
+    # A fresh profile has no master password, and nobody can type one in headless: setting
+    # it with verify=True stores it as the master password and unlocks the auth database.
+    assert QgsApplication.authManager().setMasterPassword(MASTER_PASSWORD, True)
+    return app
+
+
+@pytest.fixture
+def project(qgis_app: Any) -> Iterator[Any]:
+    """A project of its own per test, emptied after (a layer must not outlive QGIS)."""
+    from qgis.core import QgsProject
+
+    proj = QgsProject()
+    yield proj
+    proj.clear()
