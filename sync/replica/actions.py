@@ -173,8 +173,13 @@ class ActionsMixin(ReplicaBase):
         return self.act("task.claim", task_id)
 
     def _server_version(self, task_id: str) -> Optional[int]:
-        row = self.conn.execute("SELECT server FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        return json.loads(row[0])["version"] if row and row[0] else None
+        """The version the hub will hold when this edit reaches it, if nobody else moved the
+        task: the hub's last version plus this device's waiting edits (the shown version).
+        None for a task the hub has not seen yet."""
+        row = self.conn.execute(
+            "SELECT server, version FROM tasks WHERE id = ?", (task_id,)
+        ).fetchone()
+        return int(row[1]) if row and row[0] else None
 
     def assign(self, task_id: str, assignee_id: str) -> Dict[str, Any]:
         return self.act(

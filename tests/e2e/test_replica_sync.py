@@ -125,3 +125,28 @@ def test_sync_job_runs_in_the_background_reports_and_cancels(
     with pytest.raises(Cancelled):
         stopped.wait(timeout=30)
     assert replica.pending_count() == 1
+
+
+def test_two_office_edits_before_a_sync_both_apply(live_hub: LiveHub, tmp_path: Any) -> None:
+    replica, client = device(tmp_path, live_hub.url, "jsl-dispatcher")
+    sync_once(replica, client)
+    task = next(t for t in replica.tasks(["open", "assigned"]))
+    replica.update_task(task["id"], priority="urgent")
+    replica.update_task(task["id"], due_at="2026-12-01T08:00:00Z")
+    replica.assign(task["id"], "jsl-worker-02")
+    result = sync_once(replica, client)
+    assert result.pushed == {"applied": 3}, replica.refusals()
+    on_hub = live_hub.hub.store.get_task(task["id"])
+    assert (on_hub["priority"], on_hub["due_at"], on_hub["assignee_id"]) == (
+        "urgent",
+        "2026-12-01T08:00:00Z",
+        "jsl-worker-02",
+    )
+    # Someone else moves the task on meanwhile: the next edit is refused, not overwriting.
+    office = live_hub.hub.store.user("jsl-supervisor")
+    from conftest import op
+
+    live_hub.hub.store.push(office, "desk", [op("task.update", task["id"], title="别人改了")])
+    replica.update_task(task["id"], priority="low")
+    assert sync_once(replica, client).pushed == {"rejected": 1}
+    assert replica.refusals()[0]["code"] == "conflict"
