@@ -97,6 +97,28 @@ TRANSITIONS: Dict[str, FrozenSet[str]] = {
     "task.comment": frozenset(STATUSES),
 }
 OP_TYPES: FrozenSet[str] = frozenset(OP_ROLES)
+# The task object of PROTOCOL.md: its plain fields, then the lists it carries.
+TASK_FIELDS: Tuple[str, ...] = (
+    "id",
+    "kind",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "lon",
+    "lat",
+    "grid_code",
+    "street_code",
+    "assignee_id",
+    "reporter_id",
+    "source",
+    "incident_id",
+    "due_at",
+    "created_at",
+    "updated_at",
+    "version",
+)
+TASK_JSON_FIELDS: Tuple[str, ...] = ("photos", "history", "conflicts")
 
 PATROL_SELF_FIX_RADIUS_M = 50.0
 MAX_TEXT = 4000
@@ -702,7 +724,7 @@ def photo_hashes(payload: Any) -> List[str]:
     return out
 
 
-def public_task(task: Dict[str, Any], actor: Optional[Actor] = None) -> Dict[str, Any]:
+def public_task(task: Dict[str, Any]) -> Dict[str, Any]:
     """The task as PROTOCOL.md shows it (internal fields such as past assignees left out)."""
     out = {k: v for k, v in task.items() if k != "past_assignee_ids"}
     return out

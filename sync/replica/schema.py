@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .. import gpkg
+from .. import gpkg, model
 
 SCHEMA_VERSION = 1
 
@@ -65,27 +65,8 @@ GRID_COLUMNS = [
     ("name", "TEXT"),
     ("worker_ids", "TEXT"),
 ]
-TASK_FIELDS = (
-    "id",
-    "kind",
-    "title",
-    "description",
-    "status",
-    "priority",
-    "lon",
-    "lat",
-    "grid_code",
-    "street_code",
-    "assignee_id",
-    "reporter_id",
-    "source",
-    "incident_id",
-    "due_at",
-    "created_at",
-    "updated_at",
-    "version",
-)
-TASK_JSON_FIELDS = ("photos", "history", "conflicts")
+TASK_FIELDS = model.TASK_FIELDS
+TASK_JSON_FIELDS = model.TASK_JSON_FIELDS
 TASK_COLUMNS = [
     ("id", "TEXT NOT NULL UNIQUE"),
     ("kind", "TEXT"),

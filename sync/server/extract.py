@@ -17,46 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import gpkg, model
+from ..replica.schema import TWIN_LAYERS
 from ..store import SQLiteStore
 
-LAYERS = {
-    "components": (
-        "POINT",
-        [
-            ("id", "TEXT NOT NULL UNIQUE"),
-            ("kind", "TEXT"),
-            ("name", "TEXT"),
-            ("grid_code", "TEXT"),
-            ("street_code", "TEXT"),
-            ("status", "TEXT"),
-            ("props", "TEXT"),
-        ],
-    ),
-    "pipelines": (
-        "MULTILINESTRING",
-        [
-            ("id", "TEXT NOT NULL UNIQUE"),
-            ("kind", "TEXT"),
-            ("name", "TEXT"),
-            ("grid_code", "TEXT"),
-            ("street_code", "TEXT"),
-            ("status", "TEXT"),
-            ("props", "TEXT"),
-        ],
-    ),
-    "areas": (
-        "MULTIPOLYGON",
-        [
-            ("id", "TEXT NOT NULL UNIQUE"),
-            ("kind", "TEXT"),
-            ("name", "TEXT"),
-            ("grid_code", "TEXT"),
-            ("street_code", "TEXT"),
-            ("status", "TEXT"),
-            ("props", "TEXT"),
-        ],
-    ),
-}
+# The twin layers as PROTOCOL.md lists them: the replica loads the extract by copying them.
+LAYERS = TWIN_LAYERS
 GRID_COLUMNS = [
     ("id", "TEXT NOT NULL UNIQUE"),
     ("code", "TEXT NOT NULL UNIQUE"),

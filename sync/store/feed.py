@@ -249,27 +249,8 @@ class FeedMixin(TaskMixin):
         return view
 
 
-_WIRE_JSON = ("photos", "history", "conflicts")
-_WIRE_SCALARS = (
-    "id",
-    "kind",
-    "title",
-    "description",
-    "status",
-    "priority",
-    "lon",
-    "lat",
-    "grid_code",
-    "street_code",
-    "assignee_id",
-    "reporter_id",
-    "source",
-    "incident_id",
-    "due_at",
-    "created_at",
-    "updated_at",
-    "version",
-)
+_WIRE_JSON = model.TASK_JSON_FIELDS
+_WIRE_SCALARS = model.TASK_FIELDS
 # The task object of PROTOCOL.md, serialised by SQLite itself (the hot path of a pull).
 # SQLite writes a REAL in JSON with 15 significant digits; positions need 17 to come back
 # as the same double, so they are printed with "%!.17g" and passed through as JSON numbers.

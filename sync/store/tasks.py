@@ -23,7 +23,7 @@ from .. import model
 from .base import utc_now
 from .directory import DirectoryMixin
 
-_TASK_JSON = ("photos", "history", "conflicts", "past_assignee_ids")
+_TASK_JSON = (*model.TASK_JSON_FIELDS, "past_assignee_ids")
 
 
 def _dumps(value: Any) -> str:
@@ -92,25 +92,7 @@ class TaskMixin(DirectoryMixin):
         return task_from_row(row) if row else None
 
     def _save_task(self, conn: sqlite3.Connection, task: dict[str, Any], insert: bool) -> None:
-        columns = [
-            "kind",
-            "title",
-            "description",
-            "status",
-            "priority",
-            "lon",
-            "lat",
-            "grid_code",
-            "street_code",
-            "assignee_id",
-            "reporter_id",
-            "source",
-            "incident_id",
-            "due_at",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
+        columns = [c for c in model.TASK_FIELDS if c != "id"]
         values = [task[c] for c in columns] + [_dumps(task[k]) for k in _TASK_JSON]
         columns += list(_TASK_JSON)
         if insert:
