@@ -219,7 +219,6 @@ class TaskMixin(DirectoryMixin):
             return self._refuse(conn, actor, device_id, op, task, err.code, err.message, now)
         task = self._load(conn, op["task_id"])
         if op["task_id"] in blocked:
-            blocked.add(op["task_id"])
             return {
                 **self._result(
                     actor,
