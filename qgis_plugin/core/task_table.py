@@ -54,6 +54,29 @@ def kind_labels() -> Dict[str, str]:
     }
 
 
+def component_kind_labels() -> Dict[str, str]:
+    """Twin component kinds as users read them (translated)."""
+    return {
+        "streetlight": QCoreApplication.translate("GridOps", "Streetlight"),
+        "hydrant": QCoreApplication.translate("GridOps", "Hydrant"),
+        "manhole": QCoreApplication.translate("GridOps", "Manhole"),
+        "litter_bin": QCoreApplication.translate("GridOps", "Litter bin"),
+        "camera": QCoreApplication.translate("GridOps", "Camera"),
+        "electrical_box": QCoreApplication.translate("GridOps", "Electrical box"),
+        "bus_stop": QCoreApplication.translate("GridOps", "Bus stop"),
+        "bike_rack": QCoreApplication.translate("GridOps", "Bike rack"),
+    }
+
+
+# The task kind a problem at a twin component most likely is ("other" when none fits).
+TASK_KIND_FOR_COMPONENT = {
+    "streetlight": "streetlight_out",
+    "manhole": "manhole_damaged",
+    "litter_bin": "litter",
+    "bike_rack": "bike_parking",
+}
+
+
 def status_labels() -> Dict[str, str]:
     """Task statuses as users read them (translated)."""
     return {

@@ -11,7 +11,6 @@ layers refresh. The questions an action asks (which worker, which reason...) go 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 
 from qgis.core import (
@@ -23,21 +22,10 @@ from qgis.core import (
     QgsProject,
     QgsRectangle,
 )
-from qgis.gui import QgsDockWidget, QgsMapMouseEvent, QgsMapTool
+from qgis.gui import QgsDockWidget
 from qgis.PyQt import uic
-from qgis.PyQt.QtCore import QCoreApplication, QDateTime, QItemSelection, QItemSelectionModel, Qt
-from qgis.PyQt.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QDateTimeEdit,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QHeaderView,
-    QInputDialog,
-    QLineEdit,
-    QWidget,
-)
+from qgis.PyQt.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel
+from qgis.PyQt.QtWidgets import QAbstractItemView, QDialog, QHeaderView, QInputDialog, QWidget
 
 from sync import model
 from sync.replica import Refused, ReplicaError
@@ -51,11 +39,13 @@ from ..core.task_table import (
     Worker,
     kind_labels,
     priority_labels,
-    source_labels,
     status_labels,
     workers_with_load,
 )
+from ..core.twin_selection import new_task_defaults, selected_twin_features, task_for_feature
 from .assign_dialog import AssignDialog
+from .map_tools import CreateTaskTool
+from .task_dialogs import DueDialog, NewTaskDialog
 
 FORM_CLASS, _ = uic.loadUiType(os.path.join(os.path.dirname(__file__), "tasks_dock.ui"))
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
@@ -70,67 +60,6 @@ def _combo_choice(parent: QWidget, title: str, label: str, items: Dict[str, str]
     index = keys.index(current) if current in keys else 0
     text, ok = QInputDialog.getItem(parent, title, label, labels, index, False)
     return keys[labels.index(text)] if ok and text in labels else None
-
-
-class NewTaskDialog(QDialog):
-    """Kind, title, priority and source of a task made at a map point."""
-
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(QCoreApplication.translate("GridOps", "New task"))
-        form = QFormLayout(self)
-        self.kind = QComboBox(self)
-        for key, label in kind_labels().items():
-            self.kind.addItem(label, key)
-        self.title = QLineEdit(self)
-        self.priority = QComboBox(self)
-        for key, label in priority_labels().items():
-            self.priority.addItem(label, key)
-        self.priority.setCurrentIndex(self.priority.findData("normal"))
-        self.source = QComboBox(self)
-        labels = source_labels()
-        for key in ("office", "hotline"):
-            self.source.addItem(labels[key], key)
-        form.addRow(QCoreApplication.translate("GridOps", "Kind"), self.kind)
-        form.addRow(QCoreApplication.translate("GridOps", "Title"), self.title)
-        form.addRow(QCoreApplication.translate("GridOps", "Priority"), self.priority)
-        form.addRow(QCoreApplication.translate("GridOps", "Source"), self.source)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def values(self) -> Dict[str, Any]:
-        return {
-            "kind": self.kind.currentData(),
-            "title": self.title.text().strip() or None,
-            "priority": self.priority.currentData(),
-            "source": self.source.currentData(),
-        }
-
-
-class DueDialog(QDialog):
-    """A due time, in local time, shown and returned as UTC ISO 8601."""
-
-    def __init__(self, current: Optional[str], parent: Optional[QWidget] = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(QCoreApplication.translate("GridOps", "Due time"))
-        form = QFormLayout(self)
-        self.edit = QDateTimeEdit(self)
-        self.edit.setCalendarPopup(True)
-        self.edit.setDisplayFormat("yyyy-MM-dd HH:mm")
-        parsed = model.parse_time(current)
-        start = QDateTime.fromSecsSinceEpoch(int(parsed.timestamp())) if parsed else None
-        self.edit.setDateTime(start or QDateTime.currentDateTime().addSecs(24 * 3600))
-        form.addRow(QCoreApplication.translate("GridOps", "Due time"), self.edit)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def value(self) -> str:
-        moment = datetime.fromtimestamp(self.edit.dateTime().toSecsSinceEpoch(), timezone.utc)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Prompts:
@@ -164,29 +93,11 @@ class Prompts:
         )
         return text.strip() if ok and text.strip() else None
 
-    def new_task(self, parent: QWidget) -> Optional[Dict[str, Any]]:
-        dialog = NewTaskDialog(parent)
+    def new_task(
+        self, parent: QWidget, defaults: Optional[Dict[str, Any]] = None
+    ) -> Optional[Dict[str, Any]]:
+        dialog = NewTaskDialog(defaults, parent)
         return dialog.values() if dialog.exec_() == QDialog.Accepted else None
-
-
-class CreateTaskTool(QgsMapTool):
-    """A click on the map hands its point, in WGS 84, to `on_point`."""
-
-    def __init__(self, canvas: Any, on_point: Callable[[QgsPointXY], None]) -> None:
-        super().__init__(canvas)
-        self.on_point = on_point
-        self.setCursor(Qt.CrossCursor)
-
-    def canvasReleaseEvent(self, event: QgsMapMouseEvent) -> None:
-        if event.button() == Qt.LeftButton:
-            self.pick(self.toMapCoordinates(event.pos()))
-
-    def pick(self, point: QgsPointXY) -> None:
-        """`point` in the canvas's CRS."""
-        crs = self.canvas().mapSettings().destinationCrs()
-        if crs.isValid() and crs != WGS84:
-            point = QgsCoordinateTransform(crs, WGS84, QgsProject.instance()).transform(point)
-        self.on_point(QgsPointXY(point))
 
 
 class TasksDock(QgsDockWidget):
@@ -246,6 +157,12 @@ class TasksDock(QgsDockWidget):
         ui.createButton.setToolTip(
             QCoreApplication.translate("GridOps", "Click on the map where the new task is")
         )
+        ui.componentButton.setText(QCoreApplication.translate("GridOps", "From component"))
+        ui.componentButton.setToolTip(
+            QCoreApplication.translate(
+                "GridOps", "Create a task at each twin feature selected on the map"
+            )
+        )
         ui.zoomButton.setText(QCoreApplication.translate("GridOps", "Zoom"))
 
     def _connect(self) -> None:
@@ -259,6 +176,7 @@ class TasksDock(QgsDockWidget):
         ui.dueButton.clicked.connect(self.set_due_selected)
         ui.cancelButton.clicked.connect(self.cancel_selected)
         ui.createButton.toggled.connect(self.set_create_mode)
+        ui.componentButton.clicked.connect(self.create_from_selected_features)
         ui.zoomButton.clicked.connect(self.zoom_to_selected)
         ui.tableView.doubleClicked.connect(self.zoom_to_index)
         ui.tableView.selectionModel().selectionChanged.connect(self.select_on_layer)
@@ -504,6 +422,34 @@ class TasksDock(QgsDockWidget):
         if created:
             self.select_task_ids(created)
         return created[0] if created else None
+
+    def create_from_selected_features(self) -> List[str]:
+        """A task at each selected twin feature, after one question (prefilled from the
+        first feature: the likely kind, its name in the title, its id in the description).
+        Returns the new tasks' ids."""
+        features = selected_twin_features(self.layers)
+        if not features:
+            self._warn(
+                QCoreApplication.translate(
+                    "GridOps", "Select a component, pipeline or area on the map first"
+                )
+            )
+            return []
+        defaults = new_task_defaults(features)
+        values = self.prompts.new_task(self, defaults)
+        if values is None:
+            return []
+        created: List[str] = []
+        by_key = {f"{f['table']}:{f['id']}": f for f in features}
+
+        def make(replica: Any, key: str) -> None:
+            kind, lon, lat, fields = task_for_feature(by_key[key], values, defaults)
+            created.append(replica.create_task(kind, lon, lat, **fields)["id"])
+
+        self.run_on_tasks(list(by_key), make)
+        if created:
+            self.select_task_ids(created)
+        return created
 
     # ------------------------------------------------------------------ the map
 

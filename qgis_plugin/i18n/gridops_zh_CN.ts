@@ -79,147 +79,147 @@
         <translation>其他</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="60"/>
+        <location filename="../core/task_table.py" line="83"/>
         <source>Reported</source>
         <translation>待受理</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="61"/>
+        <location filename="../core/task_table.py" line="84"/>
         <source>Open</source>
         <translation>待派遣</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="62"/>
+        <location filename="../core/task_table.py" line="85"/>
         <source>Assigned</source>
         <translation>已派遣</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="63"/>
+        <location filename="../core/task_table.py" line="86"/>
         <source>Declined</source>
         <translation>被退回</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="64"/>
+        <location filename="../core/task_table.py" line="87"/>
         <source>In progress</source>
         <translation>处置中</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="65"/>
+        <location filename="../core/task_table.py" line="88"/>
         <source>Paused</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="66"/>
+        <location filename="../core/task_table.py" line="89"/>
         <source>Submitted</source>
         <translation>待核查</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="67"/>
+        <location filename="../core/task_table.py" line="90"/>
         <source>Rework</source>
         <translation>返工</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="68"/>
+        <location filename="../core/task_table.py" line="91"/>
         <source>Closed</source>
         <translation>已结案</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="69"/>
+        <location filename="../core/task_table.py" line="92"/>
         <source>Canceled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="70"/>
+        <location filename="../core/task_table.py" line="93"/>
         <source>Invalid</source>
         <translation>无效</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="77"/>
+        <location filename="../core/task_table.py" line="100"/>
         <source>Urgent</source>
         <translation>紧急</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="78"/>
+        <location filename="../core/task_table.py" line="101"/>
         <source>High</source>
         <translation>高</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="79"/>
+        <location filename="../core/task_table.py" line="102"/>
         <source>Normal</source>
         <translation>普通</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="80"/>
+        <location filename="../core/task_table.py" line="103"/>
         <source>Low</source>
         <translation>低</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="87"/>
+        <location filename="../core/task_table.py" line="110"/>
         <source>Camera</source>
         <translation>视频监控</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="88"/>
+        <location filename="../core/task_table.py" line="111"/>
         <source>Citizen</source>
         <translation>市民上报</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="89"/>
+        <location filename="../core/task_table.py" line="112"/>
         <source>Hotline call</source>
         <translation>热线来电</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="90"/>
+        <location filename="../core/task_table.py" line="113"/>
         <source>Patrol</source>
         <translation>巡查</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="91"/>
+        <location filename="../core/task_table.py" line="114"/>
         <source>Office</source>
         <translation>中心</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="95"/>
+        <location filename="../gui/task_dialogs.py" line="46"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="94"/>
+        <location filename="../gui/task_dialogs.py" line="45"/>
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="99"/>
+        <location filename="../core/task_table.py" line="122"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="242"/>
+        <location filename="../gui/tasks_dock.py" line="153"/>
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="101"/>
+        <location filename="../core/task_table.py" line="124"/>
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="102"/>
+        <location filename="../core/task_table.py" line="125"/>
         <source>Assignee</source>
         <translation>处置人</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="103"/>
+        <location filename="../core/task_table.py" line="126"/>
         <source>Due</source>
         <translation>期限</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="104"/>
+        <location filename="../core/task_table.py" line="127"/>
         <source>Overdue</source>
         <translation>超期</translation>
     </message>
     <message>
-        <location filename="../core/task_table.py" line="105"/>
+        <location filename="../core/task_table.py" line="128"/>
         <source>Pending</source>
         <translation>待同步</translation>
     </message>
@@ -408,112 +408,112 @@ Sent by {who} at {at}: {type}, refused ({code})
 {note}</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="80"/>
+        <location filename="../gui/task_dialogs.py" line="43"/>
         <source>New task</source>
         <translation>新建任务</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="97"/>
+        <location filename="../gui/task_dialogs.py" line="49"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="243"/>
+        <location filename="../gui/tasks_dock.py" line="154"/>
         <source>Due time</source>
         <translation>处置期限</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="147"/>
+        <location filename="../gui/tasks_dock.py" line="76"/>
         <source>New priority:</source>
         <translation>新的优先级：</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="160"/>
+        <location filename="../gui/tasks_dock.py" line="89"/>
         <source>Cancel tasks</source>
         <translation>取消任务</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="160"/>
+        <location filename="../gui/tasks_dock.py" line="89"/>
         <source>Reason for cancelling:</source>
         <translation>取消原因：</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="204"/>
+        <location filename="../gui/tasks_dock.py" line="115"/>
         <source>GridOps tasks</source>
         <translation>GridOps 任务</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="230"/>
+        <location filename="../gui/tasks_dock.py" line="141"/>
         <source>All statuses</source>
         <translation>全部状态</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="231"/>
+        <location filename="../gui/tasks_dock.py" line="142"/>
         <source>Active</source>
         <translation>在办</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="234"/>
+        <location filename="../gui/tasks_dock.py" line="145"/>
         <source>All kinds</source>
         <translation>全部类型</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="237"/>
+        <location filename="../gui/tasks_dock.py" line="148"/>
         <source>Search title, description or id</source>
         <translation>搜索标题、描述或编号</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="240"/>
+        <location filename="../gui/tasks_dock.py" line="151"/>
         <source>Overdue only</source>
         <translation>仅超期</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="241"/>
+        <location filename="../gui/tasks_dock.py" line="152"/>
         <source>Assign…</source>
         <translation>派遣…</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="244"/>
+        <location filename="../gui/tasks_dock.py" line="155"/>
         <source>Cancel task</source>
         <translation>取消任务</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="245"/>
+        <location filename="../gui/tasks_dock.py" line="156"/>
         <source>Create from map</source>
         <translation>地图上新建</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="246"/>
+        <location filename="../gui/tasks_dock.py" line="157"/>
         <source>Click on the map where the new task is</source>
         <translation>在地图上点击新任务的位置</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="249"/>
+        <location filename="../gui/tasks_dock.py" line="166"/>
         <source>Zoom</source>
         <translation>缩放至</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="306"/>
+        <location filename="../gui/tasks_dock.py" line="224"/>
         <source>All grids</source>
         <translation>全部网格</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="309"/>
+        <location filename="../gui/tasks_dock.py" line="227"/>
         <source>Anyone</source>
         <translation>全部处置人</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="331"/>
+        <location filename="../gui/tasks_dock.py" line="249"/>
         <source>{0} of {1} tasks</source>
         <translation>{0} / {1} 个任务</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="428"/>
+        <location filename="../gui/tasks_dock.py" line="346"/>
         <source>Refused</source>
         <translation>被拒绝</translation>
     </message>
     <message>
-        <location filename="../gui/tasks_dock.py" line="440"/>
+        <location filename="../gui/tasks_dock.py" line="358"/>
         <source>Select one or more tasks first</source>
         <translation>请先选择一个或多个任务</translation>
     </message>
@@ -716,6 +716,76 @@ Sent by {who} at {at}: {type}, refused ({code})
         <location filename="../core/review.py" line="166"/>
         <source>{distance} m from the task point (GNSS ±{accuracy} m)</source>
         <translation>距任务点 {distance} 米（定位精度 ±{accuracy} 米）</translation>
+    </message>
+    <message>
+        <location filename="../core/task_table.py" line="60"/>
+        <source>Streetlight</source>
+        <translation>路灯</translation>
+    </message>
+    <message>
+        <location filename="../core/task_table.py" line="61"/>
+        <source>Hydrant</source>
+        <translation>消防栓</translation>
+    </message>
+    <message>
+        <location filename="../core/task_table.py" line="62"/>
+        <source>Manhole</source>
+        <translation>井盖</translation>
+    </message>
+    <message>
+        <location filename="../core/task_table.py" line="63"/>
+        <source>Litter bin</source>
+        <translation>废物箱</translation>
+    </message>
+    <message>
+        <location filename="../core/task_table.py" line="65"/>
+        <source>Electrical box</source>
+        <translation>配电箱</translation>
+    </message>
+    <message>
+        <location filename="../core/task_table.py" line="66"/>
+        <source>Bus stop</source>
+        <translation>公交站</translation>
+    </message>
+    <message>
+        <location filename="../core/task_table.py" line="67"/>
+        <source>Bike rack</source>
+        <translation>非机动车停放点</translation>
+    </message>
+    <message>
+        <location filename="../core/twin_selection.py" line="64"/>
+        <source> and {0} more</source>
+        <translation> 等 {0} 处</translation>
+    </message>
+    <message>
+        <location filename="../core/twin_selection.py" line="83"/>
+        <source>Component: {0}</source>
+        <translation>部件：{0}</translation>
+    </message>
+    <message>
+        <location filename="../gui/task_dialogs.py" line="44"/>
+        <source>Place</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../gui/task_dialogs.py" line="47"/>
+        <source>Description</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <location filename="../gui/tasks_dock.py" line="160"/>
+        <source>From component</source>
+        <translation>按部件新建</translation>
+    </message>
+    <message>
+        <location filename="../gui/tasks_dock.py" line="161"/>
+        <source>Create a task at each twin feature selected on the map</source>
+        <translation>在地图上选中的每个部件处新建任务</translation>
+    </message>
+    <message>
+        <location filename="../gui/tasks_dock.py" line="432"/>
+        <source>Select a component, pipeline or area on the map first</source>
+        <translation>请先在地图上选择部件、管线或区域</translation>
     </message>
 </context>
 </TS>

@@ -22,13 +22,15 @@ pytest.importorskip("qgis.core", reason="QGIS's Python bindings are not installe
 from qgis.core import QgsCoordinateReferenceSystem, QgsFeatureRequest, QgsPointXY, QgsRectangle
 from qgis.gui import QgsMapMouseEvent
 from qgis.PyQt.QtCore import QCoreApplication, QEvent, QPoint, Qt, QTimer, QTranslator
-from qgis.PyQt.QtWidgets import QApplication
+from qgis.PyQt.QtWidgets import QApplication, QDialogButtonBox
 from qgis.testing.mocked import get_iface
 
 from qgis_plugin.core.layers import GridOpsLayers
 from qgis_plugin.core.task_table import TaskFilter, filter_tasks, read_users, suggest_worker
 from qgis_plugin.core.task_table import workers_with_load as loads
+from qgis_plugin.core.twin_selection import new_task_defaults, selected_twin_features
 from qgis_plugin.gui.assign_dialog import AssignDialog
+from qgis_plugin.gui.task_dialogs import DueDialog, NewTaskDialog
 from qgis_plugin.gui.tasks_dock import Prompts, TasksDock
 from sync.client import HubClient
 from sync.replica import Replica
@@ -64,7 +66,10 @@ class FakePrompts(Prompts):
     def cancel_reason(self, parent: Any) -> str | None:
         return self.reason
 
-    def new_task(self, parent: Any) -> dict[str, Any] | None:
+    def new_task(
+        self, parent: Any, defaults: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        self.asked.append(("new_task", defaults))
         return self.task_values
 
 
@@ -378,6 +383,71 @@ def test_create_from_a_map_click(setup: Setup, qtbot: Any) -> None:
     assert len(list(setup.layer.getFeatures(request))) == 1  # the layer was refreshed
 
 
+def test_create_from_selected_components(setup: Setup) -> None:
+    dock = setup.dock
+    components = dock.layers.layer("components")
+    request = QgsFeatureRequest().setFilterExpression("\"kind\" = 'streetlight'")
+    lamps = list(components.getFeatures(request))[:2]
+    assert len(lamps) == 2
+    dock.prompts.task_values = None
+    assert dock.create_from_selected_features() == []  # nothing selected: a warning, no task
+    assert ("new_task", None) not in dock.prompts.asked
+    components.selectByIds([f.id() for f in lamps])
+    before = len(setup.replica.tasks())
+    assert dock.create_from_selected_features() == []  # cancelled in the dialog
+    assert len(setup.replica.tasks()) == before and setup.replica.pending_count() == 0
+    _, defaults = dock.prompts.asked[-1]
+    assert defaults["kind"] == "streetlight_out"
+    assert defaults["title"].endswith(str(lamps[0]["name"] or lamps[0]["id"]))
+    assert str(lamps[1]["id"]) in defaults["place"]
+
+    dock.prompts.task_values = {
+        "kind": "streetlight_out",
+        "title": defaults["title"],  # left as suggested: each task gets its own lamp's
+        "description": "夜间不亮",
+        "priority": "high",
+        "source": "hotline",
+    }
+    created = dock.create_from_selected_features()
+    assert len(created) == 2 and sorted(dock.selected_task_ids()) == sorted(created)
+    assert setup.sync().pushed.get("applied") == 2
+    for task_id, lamp in zip(created, lamps):
+        task = setup.hub_task(task_id)
+        point = lamp.geometry().asPoint()
+        assert abs(task["lon"] - point.x()) < 1e-6 and abs(task["lat"] - point.y()) < 1e-6
+        assert task["kind"] == "streetlight_out" and task["source"] == "hotline"
+        assert task["title"].endswith(str(lamp["name"] or lamp["id"]))
+        assert str(lamp["id"]) in task["description"] and "夜间不亮" in task["description"]
+        assert task["grid_code"] == lamp["grid_code"]
+
+
+def test_new_task_and_due_dialogs(qgis_app: Any, qtbot: Any) -> None:
+    dialog = NewTaskDialog({"kind": "manhole_damaged", "title": "井盖 M-1", "place": "M-1"})
+    qtbot.addWidget(dialog)
+    assert dialog.ui.placeValue.text() == "M-1"
+    dialog.ui.descriptionEdit.setPlainText("  缺角  ")
+    values = dialog.values()
+    assert values == {
+        "kind": "manhole_damaged",
+        "title": "井盖 M-1",
+        "description": "缺角",
+        "priority": "normal",
+        "source": "office",
+    }
+    ok = dialog.ui.buttonBox.button(QDialogButtonBox.Ok)
+    dialog.ui.titleEdit.setMaxLength(1000)
+    dialog.ui.titleEdit.setText("长" * 201)  # over the hub's limit: OK is disabled
+    assert not ok.isEnabled()
+    dialog.ui.titleEdit.setText("")
+    assert ok.isEnabled() and dialog.values()["title"] is None
+
+    due = DueDialog("2026-12-01T08:30:00Z")
+    qtbot.addWidget(due)
+    assert due.value() == "2026-12-01T08:30:00Z"
+    due.ui.dueEdit.setDateTime(due.ui.dueEdit.dateTime().addSecs(3600))
+    assert due.value() == "2026-12-01T09:30:00Z"
+
+
 # ----------------------------------------------------------------------------- screenshot
 
 
@@ -413,6 +483,18 @@ def test_dock_renders_in_chinese(
         if translator is not None:
             assert dock.ui.assignButton.text() == "派遣…"
             assert dock.model.headerData(1, Qt.Horizontal) == "类型"
+        components = dock.layers.layer("components")
+        lamp = next(components.getFeatures("\"kind\" = 'streetlight'"))
+        components.selectByIds([lamp.id()])
+        defaults = new_task_defaults(selected_twin_features(dock.layers))
+        dialog = NewTaskDialog(defaults)
+        qtbot.addWidget(dialog)
+        dialog.resize(420, 300)
+        dialog.show()
+        assert dialog.grab().save(str(SCREENSHOT.with_name("qgis_new_task_dialog.png")), "PNG")
+        if translator is not None:
+            assert dialog.ui.kindCombo.currentText() == "路灯不亮"
+            assert defaults["title"] == lamp["name"] and lamp["name"].startswith("路灯 ")
     finally:
         if translator is not None:
             QCoreApplication.removeTranslator(translator)
