@@ -12,12 +12,17 @@ is refused rather than guessed at. Tables:
 - `changes` (the feed: one row per change, `seq` monotonic) and `change_keys` (who may
   read it: see `sync.model.task_audience`), so that a scoped pull costs what it returns;
 - `twin` (city components, pipelines, areas; geometry as a GeoPackage blob, so that an
-  extract copies it without re-encoding) + `twin_rtree`.
+  extract copies it without re-encoding) + `twin_rtree`;
+- `incidents` + `incidents_rtree`, `detections` (migration 2, `schema_incidents`);
+- `open311_requests` (migration 3, `schema_open311`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+from .schema_incidents import INCIDENTS_MIGRATION
+from .schema_open311 import OPEN311_MIGRATION
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -146,6 +151,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX twin_street ON twin(street_code, layer);
     CREATE VIRTUAL TABLE twin_rtree USING rtree(id, minx, maxx, miny, maxy);
     """,
+    # 2: camera detections and incidents
+    INCIDENTS_MIGRATION,
+    # 3: Open311 requests
+    OPEN311_MIGRATION,
 ]
 
 
