@@ -1,10 +1,11 @@
 """The plugin object QGIS holds: toolbar, menu, status-bar line, docks, timer and session.
 
 `initGui` adds a toolbar "GridOps" and a Plugins → GridOps menu with Connect…, Sync now and
-two checkable panel toggles (Tasks, Review); the GridOps line in the status bar; the
-`SyncScheduler` (interval from the settings); and the `Session`, reopening the replica of
-the account that logged in last. `unload` removes all of it (and the translator), stops the
-timer and closes the session, so QGIS can reload the plugin.
+three checkable panel toggles (Tasks, Review, Statistics); the GridOps line in the status
+bar; the `SyncScheduler` (interval from the settings); the Processing provider `gridops`
+(`processing.provider`); and the `Session`, reopening the replica of the account that
+logged in last. `unload` removes all of it (and the translator), stops the timer and closes
+the session, so QGIS can reload the plugin.
 
 What the actions need from `core` (which imports the sync client) is imported when the GUI
 comes up, guarded: the toolbar comes up even when that code cannot be imported, and the
@@ -36,7 +37,11 @@ I18N_DIR = os.path.join(PLUGIN_DIR, "i18n")
 ICON_PATH = os.path.join(PLUGIN_DIR, "icons", "gridops.svg")
 TOOLBAR_NAME = "GridOpsToolbar"
 # Panel name → (module in gui/, class). Made on first toggle; other builds may lack one.
-DOCKS = {"tasks": ("tasks_dock", "TasksDock"), "review": ("review_dock", "ReviewDock")}
+DOCKS = {
+    "tasks": ("tasks_dock", "TasksDock"),
+    "review": ("review_dock", "ReviewDock"),
+    "stats": ("stats_dock", "StatsDock"),
+}
 NOT_CONNECTED = SimpleNamespace(connected=False, last_sync=None, pending=0, conflicts=0)
 
 
@@ -78,6 +83,7 @@ class GridOpsPlugin:
         self.connect_dialog: Any = None
         self.docks: Dict[str, Any] = {}
         self.dock_actions: Dict[str, QAction] = {}
+        self.provider: Any = None  # the Processing provider, while registered
         try:
             self.sync = vendor.ensure_sync()
         except ImportError as exc:  # SyncConflict is one: shown when the GUI is up
@@ -128,6 +134,14 @@ class GridOpsPlugin:
             lambda checked: self.toggle_dock("review", checked),
             checkable=True,
         )
+        self.dock_actions["stats"] = self._add_action(
+            "GridOpsStatsDock",
+            icon,
+            QCoreApplication.translate("GridOps", "Statistics"),
+            QCoreApplication.translate("GridOps", "Show or hide the GridOps statistics panel"),
+            lambda checked: self.toggle_dock("stats", checked),
+            checkable=True,
+        )
         self.status_widget = StatusWidget(self.status)
         self.iface.statusBarIface().addPermanentWidget(self.status_widget)
         if self.sync_error:
@@ -139,6 +153,7 @@ class GridOpsPlugin:
         core = self._core()
         if core is None:
             return
+        self._add_provider()
         settings = core.ConnectionSettings()
         self.session = core.Session(settings)
         self.scheduler = core.SyncScheduler(
@@ -181,6 +196,9 @@ class GridOpsPlugin:
             self.scheduler.stop()
             self.scheduler.deleteLater()
             self.scheduler = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
         if self.task is not None and self.syncing:
             self.task.on_finished = None
             self.task.cancel()
@@ -217,6 +235,20 @@ class GridOpsPlugin:
             self.translator = None
 
     # ------------------------------------------------------------------ helpers
+
+    def _add_provider(self) -> None:
+        """Registers the GridOps Processing provider; its algorithms ask for the session
+        when they run, so a later connect or reconnect needs nothing more."""
+        try:
+            from .processing.provider import GridOpsProvider
+        except ImportError as exc:
+            self._warn(
+                QCoreApplication.translate("GridOps", "The GridOps Processing tools are missing"),
+                str(exc),
+            )
+            return
+        self.provider = GridOpsProvider(lambda: self.session)
+        QgsApplication.processingRegistry().addProvider(self.provider)
 
     def _message(self, title: str, text: str, level: Any, duration: int) -> None:
         self.iface.messageBar().pushMessage(title, text, level=level, duration=duration)
@@ -407,6 +439,7 @@ class GridOpsPlugin:
         title = {
             "tasks": QCoreApplication.translate("GridOps", "Tasks"),
             "review": QCoreApplication.translate("GridOps", "Review"),
+            "stats": QCoreApplication.translate("GridOps", "Statistics"),
         }[name]
         try:
             module = importlib.import_module(f"{__package__}.gui.{module_name}")
@@ -414,6 +447,8 @@ class GridOpsPlugin:
             session = self.session
             if name == "tasks":
                 dock = factory(self.iface, session.replica, self.layers())
+            elif name == "stats":
+                dock = factory(self.iface, session.replica_path)
             else:
                 dock = factory(self.iface, session.replica, session.client, self.layers())
         except ImportError as exc:

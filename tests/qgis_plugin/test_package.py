@@ -159,8 +159,14 @@ def test_gui_is_chinese_under_zh_cn_and_removed_on_unload(plugin_zip: Path, tmp_
     result = _load_installed(plugin_zip, tmp_path, "zh_CN")
     assert result["qgis_locale"] == "zh_CN"
     assert result["toolbar_titles"] == ["GridOps 网格运维"]
-    assert result["toolbar_actions"] == ["连接…", "立即同步", "任务", "审核"]
-    assert [text for _, text in result["menu_added"]] == ["连接…", "立即同步", "任务", "审核"]
+    assert result["toolbar_actions"] == ["连接…", "立即同步", "任务", "审核", "统计"]
+    assert [text for _, text in result["menu_added"]] == [
+        "连接…",
+        "立即同步",
+        "任务",
+        "审核",
+        "统计",
+    ]
     assert {menu for menu, _ in result["menu_added"]} == {"GridOps 网格运维(&G)"}
 
     assert result["unloaded"]
@@ -172,5 +178,5 @@ def test_gui_is_chinese_under_zh_cn_and_removed_on_unload(plugin_zip: Path, tmp_
 def test_gui_is_english_under_other_locales(plugin_zip: Path, tmp_path: Path) -> None:
     result = _load_installed(plugin_zip, tmp_path, "en_US")
     assert result["toolbar_titles"] == ["GridOps"]
-    assert result["toolbar_actions"] == ["Connect…", "Sync now", "Tasks", "Review"]
+    assert result["toolbar_actions"] == ["Connect…", "Sync now", "Tasks", "Review", "Statistics"]
     assert {menu for menu, _ in result["menu_added"]} == {"&GridOps"}

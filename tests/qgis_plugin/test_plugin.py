@@ -32,7 +32,13 @@ from qgis_plugin.gui.status import StatusWidget
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-ACTIONS = ["GridOpsConnect", "GridOpsSync", "GridOpsTasksDock", "GridOpsReviewDock"]
+ACTIONS = [
+    "GridOpsConnect",
+    "GridOpsSync",
+    "GridOpsTasksDock",
+    "GridOpsReviewDock",
+    "GridOpsStatsDock",
+]
 
 
 class StatusBar:
