@@ -26,6 +26,15 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Kivy reads these when first imported (RECIPES.md): no argv parsing, no logs in the home
+# folder, its config in a throwaway folder. The window itself is made by `kivy_window`.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+if "KIVY_HOME" not in os.environ:
+    import tempfile
+
+    os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="gridops-kivy-home-")
 
 
 @pytest.fixture(scope="session")
@@ -200,3 +209,117 @@ def project(qgis_app: Any) -> Iterator[Any]:
     proj = QgsProject()
     yield proj
     proj.clear()
+
+
+# ------------------------------------------------------------------ the Kivy field app
+
+
+@pytest.fixture(scope="session")
+def kivy_window() -> Any:
+    """Kivy's one window, headless (SDL2 offscreen on Mesa), 720×1280 portrait."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "720")
+    Config.set("graphics", "height", "1280")
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    EventLoop.ensure_window()
+    return Window
+
+
+def pump(until: Any = None, timeout: float = 20.0) -> None:
+    """Runs Kivy's clock (mainthread callbacks, kv bindings) until `until()` is true, or
+    once when no condition is given; raises TimeoutError past `timeout` seconds."""
+    from kivy.base import EventLoop
+
+    deadline = time.monotonic() + timeout
+    while True:
+        EventLoop.idle()
+        if until is None or until():
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        time.sleep(0.01)
+
+
+class FieldApp:
+    """A field app (`field_app.app.GridOpsApp`) built on the headless window, with desktop
+    stand-in devices: the camera hands out what `photo()` made (real JPEGs); a set position."""
+
+    def __init__(self, window: Any, data_dir: Path, server: str, position: Any) -> None:
+        # kv's `app` is a proxy that keeps the first app it finds until that app's on_stop;
+        # a kv binding evaluated after the previous test's app stopped may have caught it
+        # again, so it is pointed at this test's app (the one about to be made).
+        from kivy.lang.parser import global_idmap
+
+        from field_app.app import GridOpsApp
+        from field_app.devices import Devices
+        from field_app.devices.desktop import BrowserNavigator, FileCamera, LogNotifier, SetLocator
+
+        object.__setattr__(global_idmap["app"], "_obj", None)
+        self.window = window
+        self.photo_dir = data_dir.parent / "camera"
+        self.photo_dir.mkdir(exist_ok=True)
+        self.camera = FileCamera()
+        self.locator = SetLocator()
+        if position is not None:
+            self.locator.set_position(*position)
+        self.navigator = BrowserNavigator(open_url=lambda url: True)
+        self.notifier = LogNotifier()
+        devices = Devices(self.camera, self.locator, self.navigator, self.notifier)
+        self.app = GridOpsApp(
+            data_dir=str(data_dir), server=server, devices=devices, sync_period_s=3600
+        )
+        self.root = self.app.build()
+        self.app.root = self.root
+        window.add_widget(self.root)
+        self.app.dispatch("on_start")
+        pump()
+
+    def photo(self, seed: int = 0, size: tuple[int, int] = (640, 480)) -> str:
+        """A real JPEG file that the camera hands out next."""
+        data, sha = jpeg(seed, size)
+        path = self.photo_dir / f"photo-{sha[:12]}.jpg"
+        path.write_bytes(data)
+        self.camera.files = [str(path)]
+        self.camera._next = 0
+        return str(path)
+
+    def screen(self, name: str) -> Any:
+        return self.app.screen(name)
+
+    @property
+    def current(self) -> str:
+        return str(self.app.manager.current)
+
+    def sync_and_wait(self, timeout: float = 30.0) -> Any:
+        """Asks for one more sync and waits until it has run (on the runner's thread)."""
+        runner = self.app.runner
+        assert runner is not None
+        pump(lambda: not runner.state.running, timeout)
+        runs = runner.runs
+        runner.sync_now()
+        pump(lambda: runner.runs > runs, timeout)
+        pump()
+        return runner.state
+
+    def close(self) -> None:
+        self.window.remove_widget(self.root)
+        self.app.dispatch("on_stop")
+        pump()
+
+
+@pytest.fixture
+def field_app(kivy_window: Any, tmp_path: Path) -> Iterator[Any]:
+    """`make(server, position=(lon, lat, accuracy))` builds a `FieldApp`; closed after."""
+    made: list[FieldApp] = []
+
+    def make(server: str = "", position: Any = None, data_dir: Path | None = None) -> FieldApp:
+        app = FieldApp(kivy_window, data_dir or tmp_path / "app", server, position)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()
