@@ -85,7 +85,9 @@ class HubClient:
                 continue
             body = kwargs.get("data") or b""
             self.bytes_sent += len(body) if isinstance(body, (bytes, bytearray)) else 0
-            self.bytes_received += len(resp.content or b"")
+            if not (kwargs.get("stream") and resp.status_code < 300):
+                # A streamed download is counted (and held) piece by piece by its reader.
+                self.bytes_received += len(resp.content or b"")
             if resp.status_code >= 500 or resp.status_code == 429:
                 last = _error(resp)
                 continue
