@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from . import offline_day, pull, pull_apply, push, sync_changes
+from . import app_start, detections, offline_day, plugin_load, pull, pull_apply, push, sync_changes
 from . import spy as spy_report
 from .common import PREPARED_TASKS, BenchHub, Figure, load_text, say
 
@@ -34,6 +34,9 @@ BENCHMARKS: dict[str, Callable[[BenchHub], Figure | list[Figure]]] = {
     sync_changes.NAME: sync_changes.run,
     pull_apply.NAME: pull_apply.run,
     offline_day.NAME: offline_day.run,
+    plugin_load.NAME: plugin_load.run,
+    app_start.NAME: app_start.run,
+    detections.NAME: detections.run,
 }
 ALIASES = {
     "push": push.NAME,
@@ -44,6 +47,13 @@ ALIASES = {
     "offline": offline_day.NAME,
     "offline_day_sync_bytes": offline_day.NAME,
     "replica_file_bytes": offline_day.NAME,
+    "plugin": plugin_load.NAME,
+    "plugin_street_load": plugin_load.NAME,
+    plugin_load.ANCHOR: plugin_load.NAME,
+    "app": app_start.NAME,
+    app_start.RSS: app_start.NAME,
+    "detections": detections.NAME,
+    detections.DISPATCH: detections.NAME,
 }
 HERE = Path(__file__).resolve().parent
 

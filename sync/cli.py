@@ -8,6 +8,8 @@
     gridops devices list|revoke ...                  a lost phone
     gridops keys add|list|revoke ...                 camera and Open311 API keys
     gridops backup FILE / restore FILE               consistent copies of the hub
+    gridops simulate-cameras --server URL --key KEY --rate R [--duration S] [--street JSL]
+                                                     realistic camera detections for demos
 
 Every command takes `--data DIR` (default `$GRIDOPS_DATA`, else `./data/hub`). Errors are one
 clear line on stderr and exit status 2; nothing is half-written.
@@ -34,9 +36,17 @@ class CliError(Exception):
 
 
 def _hub(args: argparse.Namespace) -> Any:
-    from .server.hub import Hub
+    from .server.hub import Hub, HubSettings
 
-    return Hub(args.data)
+    settings = HubSettings()
+    if getattr(args, "camera_config", None):
+        from .store.incidents import CameraSettings
+
+        try:
+            settings.cameras = CameraSettings.load(args.camera_config)
+        except ValueError as err:
+            raise CliError(f"--camera-config {err}") from None
+    return Hub(args.data, settings)
 
 
 def _progress(done: int, total: int | None, label: str, started: float) -> None:
@@ -70,6 +80,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             counts = demo.seed(hub)
             print(f"  done in {time.monotonic() - started:.1f} s: {counts}", flush=True)
         print(demo.accounts_text(), flush=True)
+    if getattr(args, "camera_config", None):
+        cams = hub.settings.cameras
+        print(
+            f"cameras ({args.camera_config}): confidence threshold {cams.confidence_threshold:g}, "
+            f"merge radius {cams.merge_radius_m:g} m, reopen window {cams.reopen_window_h:g} h",
+            flush=True,
+        )
     print(
         f"GridOps hub on http://{args.host}:{args.port}  (data: {args.data}; Ctrl-C stops)",
         flush=True,
@@ -338,6 +355,38 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------- camera simulator
+
+
+def cmd_simulate_cameras(args: argparse.Namespace) -> int:
+    from . import simulate_cameras
+
+    try:
+        grids = simulate_cameras.grids_from_file(args.grids) if args.grids else None
+        print(
+            f"simulating street cameras against {args.server}: {args.rate:g} detections/s "
+            f"for {args.duration:g} s" + (f" in street {args.street}" if args.street else ""),
+            flush=True,
+        )
+        summary = simulate_cameras.run(
+            args.server,
+            args.key,
+            args.rate,
+            args.duration,
+            street=args.street,
+            grids=grids,
+            speed=args.speed,
+            senders=args.senders,
+            snapshots=not args.no_snapshots,
+            seed=args.seed,
+            progress=lambda line: print(line, flush=True),
+        )
+    except (OSError, ValueError) as err:
+        raise CliError(str(err)) from None
+    print(summary.text())
+    return 0 if summary.accepted else 1
+
+
 # ------------------------------------------------------------------- parser
 
 
@@ -359,6 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=8000)
         p.add_argument(
             "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        )
+        p.add_argument(
+            "--camera-config",
+            metavar="FILE.json",
+            help="street cameras' settings: confidence_threshold, merge_radius_m, "
+            "reopen_window_h, service_levels_h, note_interval_min (docs/hub.md)",
         )
         p.set_defaults(func=cmd_serve, demo=name == "demo")
 
@@ -406,6 +461,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--purpose", choices=["camera", "open311"])
     p.add_argument("--name")
     p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("simulate-cameras", help="send realistic camera detections to a hub")
+    p.add_argument("--server", required=True, help="the hub's URL, e.g. http://127.0.0.1:8000")
+    p.add_argument("--key", required=True, help="a camera API key (demo: demo-camera-key)")
+    p.add_argument("--rate", type=float, required=True, help="detections per second")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument("--street", help="cameras in this street's grids only (e.g. JSL)")
+    p.add_argument("--grids", help="GeoJSON of grids (code, street_code); default: the demo's")
+    p.add_argument("--speed", type=float, default=1.0, help="problems' clock × wall clock")
+    p.add_argument("--senders", type=int, default=4, help="parallel connections")
+    p.add_argument("--no-snapshots", action="store_true", help="send no snapshots")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=cmd_simulate_cameras)
 
     p = command("backup", "a consistent copy of the hub's database, taken while it serves")
     p.add_argument("file")

@@ -121,6 +121,9 @@ TASK_FIELDS: Tuple[str, ...] = (
 TASK_JSON_FIELDS: Tuple[str, ...] = ("photos", "history", "conflicts")
 
 PATROL_SELF_FIX_RADIUS_M = 50.0
+# The hub's own actor id: automatic transitions (camera dispatch, auto-close, reopen) are
+# recorded under it (PROTOCOL.md "Tasks": history entries with `actor_id: "system"`).
+SYSTEM_ID = "system"
 MAX_TEXT = 4000
 MAX_TITLE = 200
 MAX_PHOTOS_PER_OP = 20
@@ -382,6 +385,14 @@ def validate_payload(op_type: str, payload: Any) -> Dict[str, Any]:
         if not isinstance(self_fix, bool):
             raise OpError("invalid_payload", "self_fix must be true or false")
         out["self_fix"] = self_fix
+        # `triage: true`: the hub itself files the task `reported` for the office to triage
+        # (a camera's detection below the confidence threshold).
+        triage = p.get("triage", False)
+        if not isinstance(triage, bool):
+            raise OpError("invalid_payload", "triage must be true or false")
+        if triage and assignee is not None:
+            raise OpError("invalid_payload", "a task filed for triage has no assignee")
+        out["triage"] = triage
         incident = p.get("incident_id")
         if incident is not None and not is_uuid(incident):
             raise OpError("invalid_payload", "incident_id must be a UUID")
@@ -623,6 +634,8 @@ def _decide_create(
     if located is None:
         return _reject("outside_grids", "the point is in no grid")
     grid_code, street_code = located
+    if payload["triage"] and actor.id != SYSTEM_ID:
+        return _reject("forbidden", "only the hub itself files tasks for triage")
     if actor.role != "admin" and street_code != actor.street_code:
         return _reject("forbidden", "the point is outside your street")
     assignee = payload.get("assignee_id")
@@ -646,7 +659,7 @@ def _decide_create(
                 return _reject("invalid_payload", "assignee_id is not a worker")
             if user.get("street_code") != street_code:
                 return _reject("invalid_payload", "the assignee works in another street")
-        status = "assigned" if assignee else "open"
+        status = "assigned" if assignee else ("reported" if payload["triage"] else "open")
     task = new_task(op["task_id"], server_at)
     task.update(
         kind=payload["kind"],

@@ -112,10 +112,12 @@ def create_app(hub: Hub) -> FastAPI:
     def me(who: Caller = Depends(caller)) -> dict[str, Any]:
         return _public_user(who.user)
 
-    from . import routes_data, routes_sync
+    from . import open311, routes_cameras, routes_data, routes_sync
 
     app.include_router(routes_sync.router)
     app.include_router(routes_data.router)
+    app.include_router(routes_cameras.router)
+    app.include_router(open311.router)
     _document_hand_parsed_bodies(app)
     return app
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import SQLiteStore
+from ..store.incidents import CameraSettings
 from .auth import Authenticator, AuthSettings
 from .photos import PhotoFiles
 
@@ -23,6 +24,9 @@ class HubSettings:
     max_body_bytes: int = 25 * 1024 * 1024
     default_limit: int = 500
     max_limit: int = 5000
+    # Street cameras: confidence threshold, merge radius, reopen window, service levels
+    # (`gridops serve --camera-config FILE.json`; docs/hub.md "Street cameras").
+    cameras: CameraSettings = field(default_factory=CameraSettings)
 
 
 class Hub:

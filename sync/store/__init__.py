@@ -13,7 +13,11 @@ needs from any store, grouped by the module that implements it for SQLite:
   `list_tasks()`, `list_conflicts()`, `holds_photos()`;
 - `feed`: `read_changes()` (snapshot, then scoped changes; `CursorExpired`);
 - `twin`: `upsert_twin()`, `delete_twin()`, `iter_twin()`, `twin_etag()`;
-- `photos` (table only): `add_photo_record()`, `photo_record()`, `photo_readable()`.
+- `photos` (table only): `add_photo_record()`, `photo_record()`, `photo_readable()`;
+- `incidents`: `record_detection()` (a camera's detection: dispatch, merge, triage,
+  auto-close, reopen, in one transaction), `get_incident()`, `camera_key()`;
+- `open311`: `add_open311_request()` (a citizen's report: a `reported` task),
+  `open311_request()`, `open311_requests()`, `open311_key_name()`.
 
 Every method documents whether it writes; writes are one transaction each.
 """
@@ -26,12 +30,14 @@ from typing import Any
 from .. import model
 from .base import utc_now
 from .feed import CursorExpired
+from .incidents import IncidentMixin
+from .open311 import Open311Mixin
 from .twin import TwinError, TwinMixin
 
 __all__ = ["CursorExpired", "SQLiteStore", "TwinError", "utc_now"]
 
 
-class SQLiteStore(TwinMixin):
+class SQLiteStore(IncidentMixin, Open311Mixin, TwinMixin):
     """The hub's store on one SQLite file."""
 
     def __init__(self, path: Any) -> None:

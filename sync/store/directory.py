@@ -250,6 +250,9 @@ class DirectoryMixin(StoreBase):
             raise ValueError(f"role must be one of {', '.join(model.ROLES)}")
         if not model.is_code(user_id) or not model.is_code(username):
             raise ValueError("user id and username: letters, digits, '_', '.', '-'")
+        if model.SYSTEM_ID in (user_id, username):
+            # The hub's own actor: tasks it files carry it as their reporter.
+            raise ValueError(f"{model.SYSTEM_ID!r} is reserved for the hub itself")
         if role != "admin" and not street_code:
             raise ValueError(f"a {role} needs a street")
         now = utc_now()

@@ -14,7 +14,7 @@ is refused rather than guessed at. Tables:
 - `twin` (city components, pipelines, areas; geometry as a GeoPackage blob, so that an
   extract copies it without re-encoding) + `twin_rtree`;
 - `incidents` + `incidents_rtree`, `detections` (migration 2, `schema_incidents`);
-- `open311_requests` (migration 3, `schema_open311`).
+- `open311_requests`, `open311_reporters` (migration 3, `schema_open311`).
 """
 
 from __future__ import annotations

@@ -126,20 +126,32 @@ class TaskMixin(DirectoryMixin):
         the request back, so a retry of the same request is always safe. `now` backdates
         the hub's clock for seeding and imports; the API never passes it.
         """
+        # One stamp for the request: its ops commit together, at one moment.
+        now = now or utc_now()
+        with self.write() as conn:
+            return self.push_in(conn, user, device_id, ops, now)
+
+    def push_in(
+        self,
+        conn: sqlite3.Connection,
+        user: dict[str, Any],
+        device_id: str,
+        ops: list[Any],
+        now: str,
+    ) -> list[dict[str, Any]]:
+        """`push` inside the caller's `write()` transaction, for the hub's own ops (camera
+        dispatch, auto-close, reopen) that must commit with the rest of their work."""
         actor = self.actor(user)
         results: list[dict[str, Any]] = []
         blocked: set[str] = set()
-        # One stamp for the request: its ops commit together, at one moment.
-        now = now or utc_now()
         self._local.push_users = {}
         self._local.push_tasks = {}
         try:
-            with self.write() as conn:
-                self._local.push = _PushBatch.prefetch(self, conn, ops)
-                for op in ops:
-                    results.append(self._push_one(conn, actor, device_id, op, blocked, now))
-                self._flush_tasks(conn, now)
-                self._local.push.flush(conn)
+            self._local.push = _PushBatch.prefetch(self, conn, ops)
+            for op in ops:
+                results.append(self._push_one(conn, actor, device_id, op, blocked, now))
+            self._flush_tasks(conn, now)
+            self._local.push.flush(conn)
         finally:
             self._local.push_users = None
             self._local.push_tasks = None
