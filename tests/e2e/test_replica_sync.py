@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,9 +14,20 @@ from sync.client import HubClient, Offline
 from sync.replica import Refused, Replica
 from sync.syncjob import login, sync_once
 
+OPENED: list[Replica] = []
+
+
+@pytest.fixture(autouse=True)
+def close_devices() -> Iterator[None]:
+    """Closes the replicas `device` opened (Python 3.13 warns about unclosed connections)."""
+    yield
+    while OPENED:
+        OPENED.pop().close()
+
 
 def device(tmp_path: Any, url: str, username: str) -> tuple[Replica, HubClient]:
     replica = Replica(tmp_path / f"{username}.gpkg")
+    OPENED.append(replica)
     client = HubClient(url, retries=1, backoff_s=0.01)
     login(replica, client, username, "demo")
     return replica, client

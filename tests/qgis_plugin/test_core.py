@@ -171,7 +171,11 @@ def test_cancel_stops_the_sync_and_it_runs_again(
     qtbot.waitUntil(lambda: bool(outcome.callback), timeout=30_000)
     result, error = outcome.callback[0]
     assert result is None and isinstance(error, Cancelled)
-    assert Replica(path).state("extract_etag") is None  # stopped before the extract
+    replica = Replica(path)
+    try:
+        assert replica.state("extract_etag") is None  # stopped before the extract
+    finally:
+        replica.close()
 
     result, error = run_task(qtbot, SyncTask(path)).callback[0]
     assert error is None and result.extract_loaded

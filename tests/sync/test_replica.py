@@ -7,6 +7,7 @@ import ast
 import io
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ T2 = "22222222-2222-4222-8222-222222222222"
 
 
 @pytest.fixture
-def replica(tmp_path: Path) -> Replica:
+def replica(tmp_path: Path) -> Iterator[Replica]:
     rep = Replica(tmp_path / "w1.gpkg")
     rep.set_state("user", json.dumps(ME))
     rep.apply_changes(
@@ -119,7 +120,8 @@ def replica(tmp_path: Path) -> Replica:
         ],
         cursor="c1",
     )
-    return rep
+    yield rep
+    rep.close()
 
 
 def jpeg(size: tuple[int, int], exif: Any = None) -> bytes:
