@@ -5,13 +5,23 @@ under `screens/`; at start it opens the session kept on the device (`core.sessio
 shows the login. Everything the screens do goes through the presenters of `core`; sync
 runs on the `SyncRunner`'s thread and reports back here through `mainthread` callbacks.
 `run()` is what `main.py` (Android) and `python -m field_app` call.
+
+A cold start does only what the first screen needs: the task list's screen and `.kv` (the
+others are made on first use), the list's columns from the replica. The background work
+begins once that first frame is on screen: photos an interrupted capture left behind are
+kept (`core.captures`), then the first sync runs, on the runner's thread, which is also
+where `sync.client` (and `requests`) is first imported.
+
+On Android the app hands syncing to the background service when it leaves the screen
+(`on_pause`, which answers True so that Android keeps the app) and takes it back on
+`on_resume` (`core.handover`): one process syncs at a time.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
@@ -20,18 +30,22 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.utils import platform as kivy_platform
 
-from sync.client import HubClient
 from sync.replica import Replica
 
 from . import i18n
+from .core import captures, settings
 from .core import session as sessions
-from .core import settings
 from .core.actions import TaskActions
+from .core.background import run_in_background
+from .core.handover import SyncHandover
 from .core.photo_cache import PhotoCache
 from .core.sync_runner import SyncRunner, SyncState
 from .core.tasklist import TaskListPresenter
 from .devices import Devices, make_devices
 from .fonts import register_font
+
+if TYPE_CHECKING:
+    from sync.client import HubClient
 
 log = logging.getLogger("gridops.app")
 SCREENS = ("login", "tasks", "detail", "report", "patrol", "conflicts", "settings")
@@ -67,6 +81,8 @@ class GridOpsApp(App):
     sync_text = StringProperty("")
     toast = StringProperty("")
     me_name = StringProperty("")
+    can_set_position = BooleanProperty(False)  # a desktop stand-in: the worker types it
+    recovered_photos = NumericProperty(0)  # kept from an interrupted capture, for a find
 
     def __init__(
         self,
@@ -83,13 +99,14 @@ class GridOpsApp(App):
         self.sync_period_s = sync_period_s
         self.session: Optional[sessions.Session] = None
         self.replica: Optional[Replica] = None
-        self.client: Optional[HubClient] = None
         self.tasklist: Optional[TaskListPresenter] = None
         self.actions: Optional[TaskActions] = None
         self.photos: Optional[PhotoCache] = None
         self.runner: Optional[SyncRunner] = None
         self.current_task_id: Optional[str] = None
         self._toast_event: Any = None
+        self.handover = SyncHandover(self.data_dir)
+        self.can_set_position = bool(self.devices.locator.settable)
         self.lang = settings.load_language(self.data_dir)
         i18n.set_language(self.lang)
 
@@ -132,6 +149,23 @@ class GridOpsApp(App):
     def on_stop(self) -> None:
         self.close_session()
 
+    def on_pause(self) -> bool:
+        """The app leaves the screen (Android): the service syncs in its place while
+        someone is logged in. True: Android keeps the app, which resumes where it was."""
+        if self.session is not None and self.runner is not None:
+            from .service import control
+
+            control.prepare_service()  # here: the start itself runs on another thread
+            self.handover.to_background(self.runner)
+        return True
+
+    def on_resume(self) -> None:
+        """Back in front: the service stops, the app syncs at once and shows what the
+        service brought meanwhile."""
+        if self.session is not None and self.runner is not None:
+            self.handover.to_foreground(self.runner)
+            self.refresh()
+
     def screen(self, name: str) -> Any:
         """The screen called `name`, made the first time it is asked for."""
         from .screens import make_screen
@@ -158,21 +192,79 @@ class GridOpsApp(App):
         self.close_session()
         self.session = session
         self.replica = replica or session.open_replica()
-        self.client = session.client(self.replica)
         me = self.replica.me or session.user
         self.me_name = str(me.get("display_name") or me.get("username") or "")
         self.tasklist = TaskListPresenter(self.replica.path, me["id"])
         self.actions = TaskActions(self.replica)
         self.photos = PhotoCache(self.replica, os.path.join(self.data_dir, "photo-cache"))
-        self.runner = SyncRunner(
+        the_replica = self.replica
+        runner = SyncRunner(
             self.replica,
-            self.client,
+            lambda: session.client(the_replica),  # made on the runner's thread
             period_s=self.sync_period_s,
             on_progress=self._on_progress,
             on_state=self._on_sync_state,
             on_new_tasks=self._on_new_tasks,
-        ).start()
+        )
+        self.runner = runner
         self.go("tasks")
+        self._after_first_frame(lambda: self._begin_background_work(runner))
+
+    @property
+    def client(self) -> Optional[HubClient]:
+        """The hub's client of the open session (made on first use, on any thread)."""
+        runner = self.runner
+        return runner.client if runner is not None else None
+
+    def _after_first_frame(self, then: Any) -> None:
+        """Calls `then()` once the next frame is on screen (the first, at start)."""
+        from kivy.core.window import Window
+
+        def flipped(*_: Any) -> None:
+            Window.unbind(on_flip=flipped)
+            then()
+
+        Window.bind(on_flip=flipped)
+        Window.canvas.ask_update()
+
+    def _begin_background_work(self, runner: SyncRunner) -> None:
+        """Keeps what an interrupted capture left, then starts syncing (stopping the
+        background service first: it may still run from before this start)."""
+        if self.runner is not runner or self.replica is None:
+            return  # logged out before the first frame
+        replica, camera, fix = self.replica, self.devices.camera, self.position()
+        if camera.leftovers():
+            run_in_background(
+                lambda: captures.recover(replica, camera, fix),
+                lambda found, error: self._recovered(replica, found, error),
+                name="gridops-recover",
+            )
+        else:
+            self.recovered_photos = len(captures.for_patrol(replica))
+        self.handover.to_foreground(runner)
+        runner.start()
+
+    @mainthread
+    def _recovered(self, replica: Replica, found: Any, error: Any) -> None:
+        if error is not None:
+            log.error("photos of an interrupted capture not kept: %s", error)
+            return
+        if replica is not self.replica:
+            return
+        self.recovered_photos = len(captures.for_patrol(replica))
+        if not found:
+            return
+        self.show_toast(
+            self.tr("{n} photos taken before the app was closed were kept", n=len(found))
+        )
+        where = captures.resume_screen(replica, found)
+        if where is not None and self.manager.current == "tasks":
+            screen, task_id = where
+            if task_id:
+                self.current_task_id = task_id
+            self.go(screen)
+        else:
+            self.refresh()
 
     def close_session(self) -> None:
         if self.runner is not None:
@@ -187,9 +279,11 @@ class GridOpsApp(App):
         self.session = None
 
     def log_out(self) -> None:
-        """Raises `UnsentWork` (nothing changes) while anything is unsent."""
+        """Raises `UnsentWork` (nothing changes) while anything is unsent. Stops the
+        background service: nothing syncs the account any more."""
         assert self.session is not None and self.replica is not None
         sessions.logout(self.session, self.replica)
+        self.handover.stop_service()
         self.close_session()
         self.go("login")
 
@@ -207,6 +301,22 @@ class GridOpsApp(App):
 
     def position(self) -> Any:
         return self.devices.locator.last
+
+    def set_position(self, text: str) -> Optional[str]:
+        """Sets the stand-in's position from `lon,lat[,accuracy]` as typed (desktop);
+        returns the worker's message when it is not a position (nothing changes)."""
+        if not self.devices.locator.settable:
+            return self.tr("The position comes from the GPS here")
+        from .devices.desktop import parse_position
+
+        try:
+            fix = parse_position(text)
+        except ValueError:
+            fix = None
+        if fix is None:
+            return self.tr("Type the position as longitude,latitude (and accuracy in m)")
+        self.devices.locator.set_position(fix.lon, fix.lat, fix.accuracy_m)
+        return None
 
     # ------------------------------------------------------------------ sync callbacks
 

@@ -5,13 +5,19 @@ per `op_id`, a photo piece per offset) are retried with exponential backoff on c
 errors, 5xx and 429. Errors come back as `HubError` with the hub's `code`, or as
 `Offline` when the hub cannot be reached. Photo uploads are resumable: `upload_photo`
 asks the hub how much it holds and sends the rest in pieces (`Content-Range`).
+
+The waits between retries can be cut short: inside `with client.interruptible(event):`
+(`sync.syncjob.SyncJob` hands it its cancel event) a call made on that thread stops
+retrying as soon as the event is set and raises the error of its last attempt.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import requests
 
@@ -61,8 +67,28 @@ class HubClient:
         self.sleep = sleep
         self.bytes_sent = 0
         self.bytes_received = 0
+        self._local = threading.local()  # .stop: the event that cuts this thread's waits
 
     # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def interruptible(self, stop: threading.Event) -> Iterator[None]:
+        """Within the block, retry waits of calls made on this thread end when `stop` is
+        set; the call then raises its last attempt's error (`Offline`, or the hub's)."""
+        previous = getattr(self._local, "stop", None)
+        self._local.stop = stop
+        try:
+            yield
+        finally:
+            self._local.stop = previous
+
+    def _wait(self, seconds: float) -> bool:
+        """Waits before a retry; True when told to stop meanwhile (no more attempts)."""
+        stop: Optional[threading.Event] = getattr(self._local, "stop", None)
+        if stop is None:
+            self.sleep(seconds)
+            return False
+        return stop.wait(seconds)
 
     def _request(
         self, method: str, path: str, *, retry: bool = True, **kwargs: Any
@@ -74,8 +100,8 @@ class HubClient:
         attempts = self.retries + 1 if retry else 1
         last: Optional[Exception] = None
         for attempt in range(attempts):
-            if attempt:
-                self.sleep(self.backoff_s * (2 ** (attempt - 1)))
+            if attempt and self._wait(self.backoff_s * (2 ** (attempt - 1))):
+                break
             try:
                 resp = self.session.request(
                     method, url, headers=headers, timeout=self.timeout, **kwargs

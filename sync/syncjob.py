@@ -14,7 +14,9 @@ cancelled — is simply run again):
 `SyncJob.start()` runs it on a thread; `progress(phase, done, total)` reports (phases
 `photos` and `photo_bytes`, `push` (ops), `pull` (changes), `extract`, `done`; the bytes
 moved so far are `job.bytes_sent` / `job.bytes_received`); `cancel()` stops at the next
-safe point; `wait()` returns the `SyncResult` (or raises its error).
+safe point, and cuts short a wait between the client's retries (the job runs inside
+`client.interruptible(cancel event)`): a cancelled job raises `Cancelled` at once, never
+after the client's backoff; `wait()` returns the `SyncResult` (or raises its error).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional
 
-from .client import CursorExpired, HubClient
+from .client import CursorExpired, HubClient, HubError
 from .replica import Replica
 
 Progress = Callable[[str, int, int], None]
@@ -107,6 +109,15 @@ class SyncJob:
 
     def run(self) -> SyncResult:
         """The whole sync, on the calling thread."""
+        try:
+            with self.client.interruptible(self._cancel):
+                return self._run()
+        except HubError as err:
+            if self._cancel.is_set():  # a retry wait cut short, or a call failing meanwhile
+                raise Cancelled("sync cancelled") from err
+            raise
+
+    def _run(self) -> SyncResult:
         started = time.monotonic()
         sent0, recv0 = self.client.bytes_sent, self.client.bytes_received
         result = SyncResult()

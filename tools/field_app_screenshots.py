@@ -9,6 +9,13 @@ start) as `jsl-worker-04` (何玥), standing in their grid: login, task list, de
 map and photos, report with a photo, patrol find, conflicts (a refusal made for real: the
 office reassigns a task the worker resumed offline) and settings. Each screen is saved as
 `app_<screen>_<size>.png`.
+
+The screens show what a phone shows: the position comes from a GPS stand-in the tool
+sets, so the desktop's typed-position row is hidden. `app_report_desktop_<size>.png` and
+`app_patrol_desktop_<size>.png` are those forms as `python -m field_app` shows them on a
+desktop, scrolled to that row (the patrol's with a mistyped position and its message).
+`app_tasks_recovered_<size>.png` is the task list after a start that found a photo an
+interrupted capture left behind (a real capture folder, `core.captures.recover`).
 """
 
 from __future__ import annotations
@@ -116,9 +123,16 @@ def render(size: str, server: str, out: Path) -> int:
     from kivy.core.window import Window
 
     from field_app.app import GridOpsApp
+    from field_app.core import captures
     from field_app.devices import Devices
+    from field_app.devices.android import AndroidCamera
     from field_app.devices.desktop import BrowserNavigator, FileCamera, LogNotifier, SetLocator
     from sync.client import HubClient
+
+    class PhoneGps(SetLocator):
+        """The phone's GPS, stood in for: the tool sets it, nobody types it."""
+
+        settable = False
 
     EventLoop.ensure_window()
     out.mkdir(parents=True, exist_ok=True)
@@ -145,7 +159,7 @@ def render(size: str, server: str, out: Path) -> int:
     camera_dir.mkdir()
     photo = camera_dir / "IMG_0001.jpg"
     photo.write_bytes(demo_photo())
-    locator = SetLocator()
+    locator = PhoneGps()
     devices = Devices(
         FileCamera(files=[str(photo)]),
         locator,
@@ -185,6 +199,12 @@ def render(size: str, server: str, out: Path) -> int:
     report.ids.add_after.dispatch("on_release")
     report.ids.note.text = "已清理路面垃圾，现场恢复整洁。"
     shot("report")
+    locator.settable = app.can_set_position = True  # as on a desktop: the position is typed
+    report.ids.position_entry.ids.text.text = "121.4265,31.2215,8"
+    pump()
+    report.ids.scroll.scroll_y = 0  # the position, at the bottom of the form
+    shot("report_desktop")
+    locator.settable = app.can_set_position = False
 
     app.go("patrol")
     patrol = app.screen("patrol")
@@ -193,6 +213,13 @@ def render(size: str, server: str, out: Path) -> int:
     patrol.ids.note.text = "人行道井盖边缘破裂，已设置警示。"
     patrol.self_fix = True
     shot("patrol")
+    locator.settable = app.can_set_position = True
+    patrol.ids.position_entry.ids.text.text = "121.4265 31.2215"  # no comma: refused
+    patrol.ids.position_entry.ids.set_button.dispatch("on_release")
+    pump()
+    patrol.ids.scroll.scroll_y = 0
+    shot("patrol_desktop")
+    locator.settable = app.can_set_position = False
 
     # A refusal made for real: the worker resumes a task offline (the sync runner is
     # stopped), the office gives it to another worker meanwhile, then the sync runs.
@@ -210,6 +237,14 @@ def render(size: str, server: str, out: Path) -> int:
     pump()
     app.go("tasks")
     shot("tasks_refused")
+    # A photo left in the camera's folder by a capture Android cut short, its purpose
+    # unknown: kept at the next start and offered for a find.
+    leftovers = data / "captures"
+    leftovers.mkdir()
+    (leftovers / f"{uuid.uuid4()}.jpg").write_bytes(demo_photo())
+    captures.recover(app.replica, AndroidCamera(folder=str(leftovers)))
+    app.go("tasks")
+    shot("tasks_recovered")
     app.go("conflicts")
     shot("conflicts")
     app.go("settings")

@@ -31,7 +31,11 @@ def parse(value: Optional[str]) -> Optional[datetime]:
 
 def local_time(value: Optional[str], now: Optional[datetime] = None) -> str:
     """`今天 14:30` / `6月3日 14:30` style: short, in the phone's zone; '' when absent."""
-    moment = parse(value)
+    return local_text(parse(value), now)
+
+
+def local_text(moment: Optional[datetime], now: Optional[datetime] = None) -> str:
+    """`local_time` of a time already parsed (a list parses each once)."""
     if moment is None:
         return ""
     local = moment.astimezone(timezone(LOCAL_OFFSET))

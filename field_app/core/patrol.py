@@ -4,19 +4,20 @@ and "I will fix it myself".
 Sent as `task.create` with `source: patrol` (`Replica.patrol_find`): with "I will fix it
 myself" and the place in (or within 50 m of) the worker's grids it becomes their own task
 at once; otherwise it goes to the street office to triage. The place is the phone's fix
-(required: the hub places the task by it).
+(required: the hub places the task by it). Photos recovered from an interrupted capture
+that no report claims (`core.captures.for_patrol`) are in a new find from the start.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sync import model
 from sync.replica import Refused, Replica
 
 from ..devices.base import Fix
 from ..i18n import KIND_LABELS, label, tr
-from . import display
+from . import captures, display
 from .actions import refusal_text
 from .photo_draft import DraftError, PhotoDraft
 
@@ -26,13 +27,21 @@ KINDS = model.KINDS
 class PatrolFind:
     """A find being made."""
 
-    def __init__(self, replica: Replica, position: Callable[[], Optional[Fix]]) -> None:
+    def __init__(
+        self,
+        replica: Replica,
+        position: Callable[[], Optional[Fix]],
+        release: Optional[Callable[[str], None]] = None,
+    ) -> None:
         self.replica = replica
         self.position = position
-        self.photos = PhotoDraft(replica)
+        self.photos = PhotoDraft(replica, release)
         self.kind: Optional[str] = None
         self.note = ""
         self.self_fix = False
+        self.recovered: List[Dict[str, Any]] = [
+            item for item in captures.for_patrol(replica) if self.photos.adopt(item)
+        ]
 
     def add_photo(self, path: str) -> Dict[str, Any]:
         return self.photos.add(path, "evidence", self.position())
@@ -62,7 +71,7 @@ class PatrolFind:
         photos = [dict(item, role=role) for item in self.photos.items]
         note = self.note.strip()
         try:
-            return dict(
+            task = dict(
                 self.replica.patrol_find(
                     self.kind,
                     fix.lon,
@@ -77,3 +86,5 @@ class PatrolFind:
             if err.code == "forbidden":
                 raise DraftError(tr("The place is outside your street")) from None
             raise DraftError(refusal_text(err)) from None
+        captures.mark_used(self.replica, (i["sha256"] for i in photos))
+        return task

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from sync.client import HubClient
 from sync.replica import Replica
+
+if TYPE_CHECKING:
+    from sync.client import HubClient
 
 
 class PhotoCache:

@@ -3,17 +3,19 @@
 The submit is one replica action (`task.submit`: checked, shown as submitted, queued);
 offline it waits in the outbox with its photos until a sync sends both, photos first.
 The hub needs at least one "after" photo: that is checked here first, with a message.
+Photos recovered from a capture interrupted while this report was being made
+(`core.captures`) are in the new report from the start.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sync.replica import Refused, Replica
 
 from ..devices.base import Fix
 from ..i18n import tr
-from . import display
+from . import captures, display
 from .actions import refusal_text, remember_title
 from .photo_draft import DraftError, PhotoDraft
 
@@ -22,13 +24,20 @@ class FixReport:
     """The report of a fix of one task, being made."""
 
     def __init__(
-        self, replica: Replica, task_id: str, position: Callable[[], Optional[Fix]]
+        self,
+        replica: Replica,
+        task_id: str,
+        position: Callable[[], Optional[Fix]],
+        release: Optional[Callable[[str], None]] = None,
     ) -> None:
         self.replica = replica
         self.task_id = task_id
         self.position = position
-        self.photos = PhotoDraft(replica)
+        self.photos = PhotoDraft(replica, release)
         self.note = ""
+        self.recovered: List[Dict[str, Any]] = [
+            item for item in captures.for_report(replica, task_id) if self.photos.adopt(item)
+        ]
 
     def add_photo(self, path: str, role: str) -> Dict[str, Any]:
         if role not in ("before", "after"):
@@ -53,7 +62,7 @@ class FixReport:
         fix = self.position()
         remember_title(self.replica, self.task_id)
         try:
-            return dict(
+            task = dict(
                 self.replica.submit(
                     self.task_id,
                     list(self.photos.items),
@@ -65,3 +74,5 @@ class FixReport:
             )
         except Refused as err:
             raise DraftError(refusal_text(err)) from None
+        captures.mark_used(self.replica, (i["sha256"] for i in self.photos.items))
+        return task

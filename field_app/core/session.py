@@ -9,7 +9,8 @@ The app's data folder holds:
 - one replica GeoPackage per account and hub (`<username>@<host_port>.gpkg`).
 
 `load_session(data_dir)` is what the app and Android's background service call at start:
-the session of the last login (the worker stays logged in), or None.
+the session of the last login (the worker stays logged in), or None. `sync.client` (and
+with it `requests`) is imported only when a login or a client is needed, not at start.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 from urllib.parse import urlparse
 
-from sync.client import HubClient, HubError, Offline
 from sync.replica import Replica
-from sync.syncjob import login as replica_login
 
 from ..i18n import tr
+
+if TYPE_CHECKING:
+    from sync.client import HubClient
 
 SESSION_FILE = "session.json"
 DEVICE_FILE = "device.json"
@@ -59,6 +61,8 @@ class Session:
 
     def client(self, replica: Replica, **options: Any) -> HubClient:
         """A client for the hub with the token the replica keeps."""
+        from sync.client import HubClient
+
         return HubClient(self.server, token=replica.state("token"), **options)
 
 
@@ -136,11 +140,15 @@ def login(
     server: str,
     username: str,
     password: str,
-    client_factory: Callable[[str], HubClient] = HubClient,
+    client_factory: Optional[Callable[[str], HubClient]] = None,
 ) -> tuple[Session, Replica]:
     """Logs in at the hub (network), keeps the token in the account's replica and the
     session in `session.json`. Raises LoginError with a message for the worker; a failed
-    login changes nothing on the device."""
+    login changes nothing on the device. `client_factory(url)` makes the client (default
+    `HubClient`)."""
+    from sync.client import HubClient
+    from sync.syncjob import login as replica_login
+
     username = (username or "").strip()
     server = normalise_server(server)
     if not username or not password:
@@ -152,7 +160,7 @@ def login(
     replica = Replica(path)
     try:
         replica.set_state("device_id", dev)
-        user = replica_login(replica, client_factory(server), username, password)
+        user = replica_login(replica, (client_factory or HubClient)(server), username, password)
         if user.get("role") != "worker":
             replica.set_state("token", None)
             raise LoginError(tr("This app is for grid workers; office staff use the QGIS plugin"))
@@ -182,6 +190,8 @@ def save_session(session: Session) -> None:
 
 
 def _login_error(err: BaseException) -> BaseException:
+    from sync.client import HubError, Offline
+
     if isinstance(err, LoginError):
         return err
     if isinstance(err, Offline):

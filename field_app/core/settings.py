@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from sync.client import HubClient, HubError, Offline
 from sync.replica import Replica
 
 from .. import i18n
 from ..i18n import tr
+
+if TYPE_CHECKING:
+    from sync.client import HubClient
 
 SETTINGS_FILE = "settings.json"
 
@@ -62,6 +64,8 @@ def on_duty(replica: Replica) -> Optional[bool]:
 
 def set_duty(replica: Replica, client: HubClient, on: bool) -> bool:
     """Sets the duty flag at the hub (network) and keeps its answer on the device."""
+    from sync.client import HubError, Offline
+
     try:
         answer = client.put("/api/v1/me/duty", {"on_duty": bool(on)})
     except Offline:

@@ -113,6 +113,14 @@ class TaskListPresenter:
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}")
         now = now or display.utc_now()
+        words: Dict[Tuple[int, Optional[str]], str] = {}  # labels, each looked up once
+
+        def word(table: Dict[str, str], key: Optional[str]) -> str:
+            known = words.get((id(table), key))
+            if known is None:
+                known = words[(id(table), key)] = label(table, key)
+            return known
+
         out: List[TaskRow] = []
         query = (
             "SELECT id, kind, title, status, priority, lon, lat, due_at, pending, assignee_id "
@@ -136,17 +144,18 @@ class TaskListPresenter:
             if position is not None and lon is not None and lat is not None:
                 meters = display.distance_m(position[0], position[1], lon, lat)
             active = status in model.ACTIVE and status not in ("submitted", "reported")
+            due = display.parse(due_at)
             out.append(
                 TaskRow(
                     id=tid,
-                    title=title or label(KIND_LABELS, kind),
-                    kind_label=label(KIND_LABELS, kind),
+                    title=title or word(KIND_LABELS, kind),
+                    kind_label=word(KIND_LABELS, kind),
                     status=status,
-                    status_label=label(STATUS_LABELS, status),
+                    status_label=word(STATUS_LABELS, status),
                     priority=priority or "normal",
-                    priority_label=label(PRIORITY_LABELS, priority or "normal"),
-                    overdue=active and display.is_overdue(due_at, now),
-                    due_text=display.local_time(due_at, now),
+                    priority_label=word(PRIORITY_LABELS, priority or "normal"),
+                    overdue=active and due is not None and due < now,
+                    due_text=display.local_text(due, now),
                     distance_m=meters,
                     distance_text=display.distance_text(meters),
                     pending=int(pending or 0),

@@ -15,11 +15,18 @@ capture result) without a phone.
   pyjnius listener. Not plyer's `gps`: its released listener (plyer 2.1.0) lacks the
   `onLocationChanged(List)` that Android 12 calls, and every fix is lost there with a
   `NotImplementedError` (plyer issues #657, #687; the fix, PR #665, is unreleased).
-- `AndroidNavigator`: an `ACTION_VIEW` intent with a `geo:lat,lon?q=lat,lon(label)` URI,
-  which the phone's map app takes.
+- `AndroidNavigator`: an `ACTION_VIEW` intent for Amap (`androidamap://viewMap…&dev=1`) or
+  Baidu Map (`baidumap://map/marker…&coord_type=wgs84`), whichever is installed, each told
+  the point is WGS 84 (Chinese map apps draw on GCJ-02 / BD-09 and would show a GPS point
+  a few hundred metres off); else `geo:lat,lon?q=lat,lon(label)` for any map app.
 - `AndroidNotifier`: a NotificationCompat notification on the app's own channel, with an
   immutable PendingIntent that opens the app (plyer's notification builds a mutable-less
   PendingIntent that Android 12+ rejects). Works in the app and in the sync service.
+
+The camera keeps, beside each capture file, what the photo is for (`<uuid>.json`), so that a
+photo found in `files/captures/` after Android ended the app can go where it was meant
+(`field_app.core.captures`); `stored(path)` deletes the file and its purpose once the
+replica holds the photo.
 
 Runtime permissions (camera, location, notifications) are asked with
 `android.permissions.request_permissions` the first time they are needed. Callbacks come on
@@ -28,20 +35,24 @@ Android's UI thread or a binder thread, as `base.py` allows; the screens hop bac
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
 import time
 import uuid
-from typing import Any, Callable, List, Optional
-from urllib.parse import quote
+from typing import Any, Callable, List, Optional, Tuple
 
 from . import Devices
-from .base import Camera, Fix, Locator, Navigator, Notifier
+from .base import Camera, Fix, Locator, Navigator, Notifier, Purpose
+from .map_links import geo_uri, navigation_intents
+
+__all__ = ["geo_uri", "navigation_intents"]  # the URIs live in map_links; used here
 
 log = logging.getLogger("gridops.app.devices")
 
 CAPTURES_DIR = "captures"  # under Context.getFilesDir(); file_paths.xml shares only this
+PURPOSE_SUFFIX = ".json"  # beside each capture: what it was taken for
 FILEPROVIDER_SUFFIX = ".fileprovider"  # the authority is the package name + this
 CAPTURE_REQUEST_CODE = 0x6D01  # our startActivityForResult code (16 bits)
 NOTIFICATION_CHANNEL = "gridops.tasks"
@@ -106,40 +117,97 @@ def with_permissions(
 # --- camera -----------------------------------------------------------------------------
 
 
+def purpose_file(path: str) -> str:
+    """Where the purpose of the capture at `path` is kept: `<uuid>.jpg` → `<uuid>.json`."""
+    return os.path.splitext(path)[0] + PURPOSE_SUFFIX
+
+
+def write_purpose(path: str, purpose: Optional[Purpose]) -> None:
+    """Keeps what the capture at `path` is for beside it (written before the camera app
+    opens, so that a photo found after the app was killed can go where it was meant)."""
+    if not purpose:
+        return
+    target = purpose_file(path)
+    with open(target + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump({k: str(v) for k, v in purpose.items()}, handle, ensure_ascii=False)
+    os.replace(target + ".tmp", target)
+
+
+def read_purpose(path: str) -> Purpose:
+    """The purpose kept beside the capture at `path`; {} when none or unreadable."""
+    try:
+        with open(purpose_file(path), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def remove_capture(path: str) -> None:
+    """Deletes a capture file and its purpose (each only if there)."""
+    for name in (path, purpose_file(path)):
+        if os.path.isfile(name):
+            os.remove(name)
+
+
 def capture_result(path: str, result_code: int) -> Optional[str]:
     """The photo the camera app left at `path`, or None (cancelled, or nothing written).
 
-    A cancelled or empty capture file is removed; a photo is never removed here: the app
-    hands it to `Replica.add_photo`, which keeps its own copy.
+    A cancelled or empty capture file is removed (with its purpose); a photo is never
+    removed here: the app hands it to `Replica.add_photo`, which keeps its own copy, and
+    only then calls `AndroidCamera.stored()`, which deletes the file.
     """
     written = os.path.isfile(path) and os.path.getsize(path) > 0
     if result_code == RESULT_OK and written:
         return path
-    if os.path.isfile(path):
-        os.remove(path)
+    remove_capture(path)
     return None
 
 
 def leftover_captures(captures_dir: str) -> List[str]:
     """Photos in `captures_dir`, oldest first: after Android killed the app while the
-    camera was open (low memory), the photo is there but no callback will ever come."""
+    camera was open (low memory), the photo is there but no callback will ever come.
+    Purpose files and empty files (a capture that never wrote) are not photos."""
     if not os.path.isdir(captures_dir):
         return []
-    paths = [os.path.join(captures_dir, name) for name in os.listdir(captures_dir)]
+    paths = [
+        os.path.join(captures_dir, name)
+        for name in os.listdir(captures_dir)
+        if not name.endswith((PURPOSE_SUFFIX, ".tmp"))
+    ]
     photos = [p for p in paths if os.path.isfile(p) and os.path.getsize(p) > 0]
     return sorted(photos, key=os.path.getmtime)
 
 
 class AndroidCamera(Camera):
-    """One photo through the phone's camera app, written to `files/captures/<uuid>.jpg`."""
+    """One photo through the phone's camera app, written to `files/captures/<uuid>.jpg`.
 
-    def __init__(self) -> None:
+    `folder` stands in for the app's `files/captures/` (tests on a desktop)."""
+
+    def __init__(self, folder: Optional[str] = None) -> None:
+        self._folder = folder
         self._pending: Optional[tuple] = None  # (path, on_done) while the camera is open
 
     def captures_dir(self) -> str:
-        return os.path.join(_context().getFilesDir().getAbsolutePath(), CAPTURES_DIR)
+        if self._folder is None:
+            self._folder = os.path.join(_context().getFilesDir().getAbsolutePath(), CAPTURES_DIR)
+        return self._folder
 
-    def capture(self, on_done: Callable[[Optional[str]], None]) -> None:
+    def stored(self, path: str) -> None:
+        """Deletes a capture of ours (and its purpose) once the replica holds its photo;
+        a file outside `files/captures/` is not ours and stays."""
+        folder = os.path.realpath(self.captures_dir())
+        if os.path.dirname(os.path.realpath(path)) == folder:
+            remove_capture(path)
+
+    def leftovers(self) -> List[Tuple[str, Purpose]]:
+        return [(path, read_purpose(path)) for path in leftover_captures(self.captures_dir())]
+
+    def capture(
+        self, on_done: Callable[[Optional[str]], None], purpose: Optional[Purpose] = None
+    ) -> None:
         if self._pending is not None:
             log.warning("camera already open; ignoring a second capture")
             return
@@ -149,7 +217,7 @@ class AndroidCamera(Camera):
                 on_done(None)
                 return
             try:
-                self._launch(on_done)
+                self._launch(on_done, purpose)
             except Exception:
                 log.exception("could not open the camera app")
                 self._unbind()
@@ -159,7 +227,7 @@ class AndroidCamera(Camera):
         # permission is granted, although the camera app is the one that takes the photo.
         with_permissions([PERMISSION_CAMERA], permitted)
 
-    def _launch(self, on_done: Callable[[Optional[str]], None]) -> None:
+    def _launch(self, on_done: Callable[[Optional[str]], None], purpose: Optional[Purpose]) -> None:
         from android import activity as android_activity  # type: ignore[import-not-found]
         from jnius import autoclass, cast
 
@@ -169,9 +237,10 @@ class AndroidCamera(Camera):
         File = autoclass("java.io.File")
         FileProvider = autoclass("androidx.core.content.FileProvider")
 
-        folder = File(context.getFilesDir(), CAPTURES_DIR)
+        folder = File(self.captures_dir())
         folder.mkdirs()
         target = File(folder, f"{uuid.uuid4()}.jpg")
+        write_purpose(target.getAbsolutePath(), purpose)
         authority = context.getPackageName() + FILEPROVIDER_SUFFIX
         uri = FileProvider.getUriForFile(context, authority, target)
         intent = Intent(MediaStore.ACTION_IMAGE_CAPTURE)
@@ -342,29 +411,32 @@ class AndroidLocator(Locator):
 # --- navigation -------------------------------------------------------------------------
 
 
-def geo_uri(lon: float, lat: float, label: str) -> str:
-    """`geo:lat,lon?q=lat,lon(label)` (WGS 84); ValueError for a position out of range."""
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValueError(f"not a WGS 84 position: lon={lon!r}, lat={lat!r}")
-    place = f"{lat:.6f},{lon:.6f}"
-    clean = " ".join(label.replace("(", " ").replace(")", " ").split())
-    return f"geo:{place}?q={place}({quote(clean, safe='')})"
-
-
 class AndroidNavigator(Navigator):
+    """Hands the place to an installed Chinese map app with its WGS 84 flag, else `geo:`.
+
+    Each intent names its app's package, so Android starts that app or, when it is not
+    installed, refuses at once (`ActivityNotFoundException`); no package query is needed
+    (Android 11 hides other apps' packages from queries unless the manifest lists them)."""
+
     def navigate(self, lon: float, lat: float, label: str) -> bool:
-        uri_text = geo_uri(lon, lat, label)
+        tries = navigation_intents(lon, lat, label)
         from jnius import autoclass
 
         Intent = autoclass("android.content.Intent")
         Uri = autoclass("android.net.Uri")
-        intent = Intent(Intent.ACTION_VIEW, Uri.parse(uri_text))
-        try:
-            _activity().startActivity(intent)
-        except Exception:
-            log.warning("no map app takes %s", uri_text)
-            return False
-        return True
+        activity = _activity()
+        for package, uri_text in tries:
+            intent = Intent(Intent.ACTION_VIEW, Uri.parse(uri_text))
+            if package is not None:
+                intent.setPackage(package)
+            try:
+                activity.startActivity(intent)
+            except Exception:
+                log.info("no app takes %s", uri_text)
+                continue
+            return True
+        log.warning("no map app takes the place")
+        return False
 
 
 # --- notifications ----------------------------------------------------------------------

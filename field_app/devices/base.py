@@ -8,7 +8,9 @@ any thread; the screens hop back to the UI thread themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Dict, List, Optional, Tuple
+
+Purpose = Dict[str, str]  # what a photo is taken for: {"screen": "report", "task_id", "role"}
 
 
 @dataclass
@@ -25,21 +27,42 @@ class Fix:
 class Camera:
     """Takes one photo."""
 
-    def capture(self, on_done: Callable[[Optional[str]], None]) -> None:
-        """Calls `on_done` with the path of a JPEG, or None if the worker cancelled."""
+    def capture(
+        self, on_done: Callable[[Optional[str]], None], purpose: Optional[Purpose] = None
+    ) -> None:
+        """Calls `on_done` with the path of a JPEG, or None if the worker cancelled.
+
+        `purpose` says what the photo is for (`{"screen": "report", "task_id": …, "role":
+        "after"}` or `{"screen": "patrol"}`); a camera whose photo can outlive the app
+        (Android's) keeps it beside the file, for `leftovers()`.
+        """
         raise NotImplementedError
+
+    def stored(self, path: str) -> None:
+        """The photo at `path` is committed in the replica. A camera that wrote the file
+        itself deletes it now; a file the worker picked stays theirs (the default)."""
+
+    def leftovers(self) -> List[Tuple[str, Purpose]]:
+        """Photos a capture left behind when the app was ended while the camera was open,
+        oldest first, each with its purpose ({} when unknown). None by default."""
+        return []
 
 
 class Locator:
     """The phone's position, as fixes arrive."""
 
     last: Optional[Fix] = None
+    settable = False  # True for a stand-in whose position the worker types (desktop)
 
     def start(self, on_fix: Callable[[Fix], None]) -> None:
         """Starts delivering fixes to `on_fix` (and keeps the latest in `last`)."""
         raise NotImplementedError
 
     def stop(self) -> None:
+        raise NotImplementedError
+
+    def set_position(self, lon: float, lat: float, accuracy_m: Optional[float] = 5.0) -> Fix:
+        """Sets the position by hand (only where `settable`)."""
         raise NotImplementedError
 
 

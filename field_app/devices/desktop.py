@@ -3,7 +3,7 @@
 - `FileCamera`: a "photo" is a JPEG file: the next one of a preset list or folder
   (`GRIDOPS_CAMERA_DIR`, for tests and demos), else picked in a Kivy file chooser popup;
 - `SetLocator`: the position is set (`GRIDOPS_POSITION="lon,lat[,accuracy]"`, `--position`,
-  or `set_position()` from code), not measured;
+  typed in the report and patrol screens, or `set_position()` from code), not measured;
 - `BrowserNavigator`: opens the place on OpenStreetMap (or Amap) in the web browser;
 - `LogNotifier`: logs the notification and hands it to an optional `show` callback (the
   app shows a toast).
@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
-import webbrowser
 from typing import Callable, List, Optional
 from urllib.parse import quote
 
-from .base import Camera, Fix, Locator, Navigator, Notifier
+from .base import Camera, Fix, Locator, Navigator, Notifier, Purpose
 
 log = logging.getLogger("gridops.app.devices")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -37,7 +37,9 @@ class FileCamera(Camera):
         self.files = list(files or [])
         self._next = 0
 
-    def capture(self, on_done: Callable[[Optional[str]], None]) -> None:
+    def capture(
+        self, on_done: Callable[[Optional[str]], None], purpose: Optional[Purpose] = None
+    ) -> None:
         if self.files:
             path = self.files[self._next % len(self.files)]
             self._next += 1
@@ -79,18 +81,28 @@ def parse_position(text: Optional[str]) -> Optional[Fix]:
     """`"lon,lat"` or `"lon,lat,accuracy"` as a set fix; ValueError when malformed."""
     if not text:
         return None
-    parts = [p.strip() for p in text.split(",")]
+    parts = [p.strip() for p in text.replace("，", ",").split(",")]
     if len(parts) not in (2, 3):
         raise ValueError(f"a position is lon,lat[,accuracy], not {text!r}")
-    lon, lat = float(parts[0]), float(parts[1])
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"a position is numbers lon,lat[,accuracy], not {text!r}") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise ValueError(f"not a position: {text!r}")
+    lon, lat = numbers[0], numbers[1]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValueError(f"lon,lat out of range: {text!r}")
-    accuracy = float(parts[2]) if len(parts) == 3 else 5.0
+    accuracy = numbers[2] if len(numbers) == 3 else 5.0
+    if accuracy < 0:
+        raise ValueError(f"a negative accuracy: {text!r}")
     return Fix(lon, lat, accuracy, time.time(), "set")
 
 
 class SetLocator(Locator):
     """A position that is set, not measured."""
+
+    settable = True
 
     def __init__(self, fix: Optional[Fix] = None) -> None:
         self.last = fix
@@ -125,7 +137,7 @@ def navigation_url(lon: float, lat: float, label: str, provider: str = "osm") ->
 
 class BrowserNavigator(Navigator):
     def __init__(
-        self, provider: str = "osm", open_url: Callable[[str], bool] = webbrowser.open
+        self, provider: str = "osm", open_url: Optional[Callable[[str], bool]] = None
     ) -> None:
         self.provider = provider
         self.open_url = open_url
@@ -135,6 +147,10 @@ class BrowserNavigator(Navigator):
         url = navigation_url(lon, lat, label, self.provider)
         self.opened.append(url)
         log.info("navigate: %s", url)
+        if self.open_url is None:
+            import webbrowser  # only when used: it is not needed to start the app
+
+            return bool(webbrowser.open(url))
         return bool(self.open_url(url))
 
 

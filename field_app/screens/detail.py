@@ -101,14 +101,15 @@ class DetailScreen(Screen):
             thumb = Thumb(caption=item.role_label, sha256=item.sha256)
             thumb.set_bytes(app.photos.get(item.sha256))
             row.add_widget(thumb)
-            if app.photos.get(item.sha256) is None and app.client is not None:
+            if app.photos.get(item.sha256) is None and app.session is not None:
                 self._fetch(thumb)
 
     def _fetch(self, thumb: Thumb) -> None:
         app = App.get_running_app()
-        photos, client, sha = app.photos, app.client, thumb.sha256
+        photos, sha = app.photos, thumb.sha256
+        # app.client is made on first use: off the UI thread, with the fetch itself
         run_in_background(
-            lambda: photos.fetch(client, sha), lambda data, err: self._fetched(thumb, data, err)
+            lambda: photos.fetch(app.client, sha), lambda data, err: self._fetched(thumb, data, err)
         )
 
     @mainthread

@@ -1,4 +1,9 @@
-"""A patrol find: kind, photo, note, "I will fix it myself", where."""
+"""A patrol find: kind, photo, note, "I will fix it myself", where.
+
+Photos kept from an interrupted capture that no report claims are in a new find from the
+start (`core.captures`); each new photo's capture file is deleted once the replica holds
+it. On a desktop the position can be typed (`widgets.position_entry`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from ..core.patrol import KINDS, PatrolFind
 from ..core.photo_draft import DraftError
 from ..i18n import KIND_LABELS, label, tr
 from ..widgets.photo_thumb import Thumb
+from ..widgets.position_entry import PositionEntry  # noqa: F401  (used in patrol.kv)
 
 
 class PatrolScreen(Screen):
@@ -27,12 +33,14 @@ class PatrolScreen(Screen):
         app = App.get_running_app()
         if app.replica is None:
             return
-        self.find = PatrolFind(app.replica, app.position)
+        self.find = PatrolFind(app.replica, app.position, release=app.devices.camera.stored)
         self.kind = ""
         self.self_fix = False
         self.error = ""
         self.ids.note.text = ""
         self.ids.photos.clear_widgets()
+        for item in self.find.recovered:  # kept from a capture the app did not see end
+            self._show(item["sha256"])
         self.position_text = self.find.position_text()
         kinds = self.ids.kinds
         kinds.clear_widgets()
@@ -52,7 +60,7 @@ class PatrolScreen(Screen):
             self.position_text = self.find.position_text()
 
     def take_photo(self) -> None:
-        App.get_running_app().devices.camera.capture(self._taken)
+        App.get_running_app().devices.camera.capture(self._taken, {"screen": "patrol"})
 
     @mainthread
     def _taken(self, path: Optional[str]) -> None:
@@ -64,8 +72,12 @@ class PatrolScreen(Screen):
             self.error = str(err)
             return
         self.error = ""
+        self._show(item["sha256"])
+
+    def _show(self, sha256: str) -> None:
+        assert self.find is not None
         thumb = Thumb(caption=tr("Photo"))
-        thumb.set_bytes(self.find.photos.data(item["sha256"]))
+        thumb.set_bytes(self.find.photos.data(sha256))
         self.ids.photos.add_widget(thumb)
 
     def submit(self) -> None:

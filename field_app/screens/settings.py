@@ -45,8 +45,9 @@ class SettingsScreen(Screen):
             return
         self.busy = True
         self.message = ""
-        replica, client = app.replica, app.client
-        run_in_background(lambda: settings.set_duty(replica, client, on), self._duty_done)
+        replica = app.replica
+        # app.client is made on first use: off the UI thread, with the call itself
+        run_in_background(lambda: settings.set_duty(replica, app.client, on), self._duty_done)
 
     @mainthread
     def _duty_done(self, value: Any, error: Any) -> None:

@@ -14,6 +14,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from ..core import captures
 from ..core.tasklist import SORTS, TABS
 from ..i18n import tr
 
@@ -58,6 +59,8 @@ class TasksScreen(Screen):
         self.status_text = line.text()
         self.refusals = line.unseen_refusals
         self.empty_text = "" if rows else tr("Nothing here")
+        if app.replica is not None:
+            app.recovered_photos = len(captures.for_patrol(app.replica))
 
     @staticmethod
     def _row_data(row: Any) -> Dict[str, Any]:

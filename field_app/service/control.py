@@ -38,6 +38,21 @@ def stop_requested(data_dir: str) -> bool:
     return os.path.exists(os.path.join(data_dir, STOP_FILE))
 
 
+def prepare_service() -> bool:
+    """Resolves, on the calling thread, the Java classes `start_service` needs; False off
+    Android. The app calls it on its UI thread before handing the start to a thread of its
+    own: pyjnius on a thread that Python started finds no class of the app (its class
+    loader is the system's; python-for-android issue #2242), and a class resolved once is
+    cached for every thread."""
+    if not on_android():
+        return False
+    from jnius import autoclass  # type: ignore[import-not-found]
+
+    autoclass("org.kivy.android.PythonActivity")
+    autoclass(SERVICE_CLASS)
+    return True
+
+
 def start_service(data_dir: str) -> bool:
     """Starts the sync service for the account kept in `data_dir`; False off Android.
 

@@ -206,6 +206,7 @@ def test_locator_keeps_the_newest_fix() -> None:
 
 def test_service_control_is_a_no_op_off_android(tmp_path: Path) -> None:
     assert not control.on_android()
+    assert control.prepare_service() is False
     assert control.start_service(str(tmp_path)) is False
     assert control.stop_service(str(tmp_path)) is False
     assert list(tmp_path.iterdir()) == []
