@@ -8,40 +8,41 @@ street JSL (and as many in HM) through `hub.store.push`, and JSL's twin filled u
 random points of the street, each checked with `store.locate` to fall in one of its grids)
 with `store.upsert_twin`, beside the demo's pipelines and areas.
 
-A run is a fresh QGIS process (headless: `QT_QPA_PLATFORM=offscreen`, `qgis.testing.
-start_app`, a throwaway profile) that does, with the plugin's own code and in the order the
-plugin's Connect does it (`GridOpsPlugin._connected`, then `_sync_finished`), as JSL's
-dispatcher on a new replica file:
+What is measured: the connect a street office sees. The hub builds a big street's extract
+ahead, in the background (`sync.server.prebuild`: at start when missing, and after twin
+changes), so the first dispatcher who connects after the twin was imported downloads a file
+that is already there; the benchmark waits for that build after starting the hub (its time
+and CPU are printed) and checks that every measured connect was served that same file. The
+cold case (no file yet: the hub builds it inside the request, as when prebuilding is off
+with GRIDOPS_PREBUILD_EXTRACTS=0, or for the first connect within seconds of a twin change)
+is the second figure, `plugin_street_load_cold_s`: the hub restarted with prebuilding off and
+its extract cache emptied before each run.
+
+A run is a fresh QGIS process (`bench/plugin_load_qgis.py`; headless, a throwaway profile)
+that does, with the plugin's own code and in the order the plugin's Connect does it
+(`GridOpsPlugin._connected`, then `_sync_finished`), as JSL's dispatcher on a new replica:
 1. `Session.connect` (the login; the replica file is made),
 2. `GridOpsLayers.add()`: the five layers from the replica with the shipped styles,
 3. a `SyncTask` in QGIS's task manager: tasks, users and grids pulled, the twin extract
-   downloaded and loaded, the feed pulled on; the main thread waits in a Qt event loop as
-   QGIS's own loop does,
+   downloaded and loaded, the feed pulled on,
 4. `GridOpsLayers.refresh()`,
 5. a `QgsMapRendererParallelJob` of the five layers over the street's extent (its grids'
    extent) at 1600×1000 in the layers' CRS (EPSG:4326, which a new project takes from its
    first layer), antialiased, labels on; the components must be visible at that scale
    (checked), the image must be drawn (checked) and hold 100,000 components (checked).
-The figure is the time from 1 to the end of 5, median of `RUNS` runs. Before each run the
-hub's extract cache is emptied, so the hub builds the street's extract for this connect,
-as it does for the first device after any twin change; one more run on the cached extract
-is printed beside. The parts are printed (login, layers, the sync's steps timed by
-wrapping `HubClient`/`Replica` methods in the run's process, refresh, render), and the
-hub's CPU per run. When the target is missed, one more run profiles the sync task's thread
-(cProfile) and the hub's `build_extract` is profiled in-process.
+The figure is the time from 1 to the end of 5, median of `RUNS` runs. The parts are printed
+(login, layers, the sync's steps, refresh, render) and the hub's CPU per run. When the target
+is missed, one more run profiles the sync task's thread (cProfile) and renders each layer
+alone, and the hub's `build_extract` is profiled in-process.
 
 The anchor, same run, each in a fresh QGIS process too: plain QGIS opening the `components`
 layer of the run's replica file (`QgsVectorLayer("<file>|layername=components", …, "ogr")`),
 loading the shipped `components.qml` and rendering the same extent with the same settings.
 Also printed: the same with all five layers from the file.
-
-`python -m bench.plugin_load plugin|file|file-all …` is the QGIS side of one run (used by
-`run`; it writes its timings as JSON).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -54,6 +55,7 @@ from typing import Any
 from .common import BenchHub, Figure, load_text, median, say
 
 NAME = "plugin_street_load_s"
+COLD = "plugin_street_load_cold_s"
 ANCHOR = "qgis_file_street_load_s"
 TARGET = 2.0
 STREET = "JSL"
@@ -65,6 +67,7 @@ RUNS = 3
 CANVAS = (1600, 1000)
 BATCH = 2_000
 CHILD_TIMEOUT_S = 600
+PREBUILD_TIMEOUT_S = 300
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("tasks", "components", "pipelines", "grids", "areas")
 
@@ -78,9 +81,10 @@ def add_components(data: Path, rng: random.Random, total: int) -> tuple[int, flo
     Returns (components added, seconds). Raises RuntimeError if the count comes out wrong.
     """
     from sync import demo_district, geo
-    from sync.server.hub import Hub
+    from sync.server.hub import Hub, HubSettings
+    from sync.server.prebuild import PrebuildSettings
 
-    hub = Hub(data)
+    hub = Hub(data, HubSettings(prebuild=PrebuildSettings(enabled=False)))
     try:
         store = hub.store
         count_sql = "SELECT COUNT(*) FROM twin WHERE layer = 'components' AND street_code = ?"
@@ -155,7 +159,7 @@ def clear_extracts(data: Path) -> int:
     return removed
 
 
-# ------------------------------------------------------------------- the QGIS side
+# ------------------------------------------------------------------- a QGIS process
 
 
 def child_env(folder: Path) -> dict[str, str]:
@@ -176,10 +180,10 @@ def child_env(folder: Path) -> dict[str, str]:
 
 
 def run_child(mode: str, folder: Path, *args: str) -> dict[str, Any]:
-    """One QGIS process (`python -m bench.plugin_load MODE …`); its JSON answer."""
+    """One QGIS process (`python -m bench.plugin_load_qgis MODE …`); its JSON answer."""
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{mode}.json"
-    command = [sys.executable, "-m", "bench.plugin_load", mode, "--folder", str(folder),
+    command = [sys.executable, "-m", "bench.plugin_load_qgis", mode, "--folder", str(folder),
                "--out", str(out), *args]  # fmt: skip
     proc = subprocess.run(command, cwd=ROOT, env=child_env(folder), capture_output=True,
                           text=True, timeout=CHILD_TIMEOUT_S)  # fmt: skip
@@ -190,249 +194,6 @@ def run_child(mode: str, folder: Path, *args: str) -> dict[str, Any]:
         )
     answer: dict[str, Any] = json.loads(out.read_text())
     return answer
-
-
-def map_settings(layers: list[Any], extent: Any, crs: Any) -> Any:
-    """What a 1600×1000 canvas over `extent` draws: antialiased, labels on."""
-    from qgis.core import QgsMapSettings
-    from qgis.PyQt.QtCore import QSize
-    from qgis.PyQt.QtGui import QColor
-
-    settings = QgsMapSettings()
-    settings.setLayers(layers)
-    settings.setDestinationCrs(crs)
-    settings.setExtent(extent)
-    settings.setOutputSize(QSize(*CANVAS))
-    settings.setBackgroundColor(QColor("#ffffff"))
-    settings.setFlag(QgsMapSettings.Antialiasing, True)
-    settings.setFlag(QgsMapSettings.DrawLabeling, True)
-    return settings
-
-
-def render(settings: Any, components: Any, png: Path, check: bool = True) -> dict[str, Any]:
-    """Renders with a `QgsMapRendererParallelJob` until it finished; checks the components
-    are shown at this scale and (with `check`) that the image is a drawn map. Saves it to
-    `png`. `done_at` is the `perf_counter()` when the job finished (checks and PNG after)."""
-    from qgis.core import QgsMapRendererParallelJob
-
-    if components.hasScaleBasedVisibility() and not components.isInScaleRange(settings.scale()):
-        raise RuntimeError(
-            f"the components are hidden at 1:{settings.scale():,.0f} by their style "
-            f"(shown from 1:{components.minimumScale():,.0f}): the render would not draw them"
-        )
-    started = time.perf_counter()
-    job = QgsMapRendererParallelJob(settings)
-    job.start()
-    job.waitForFinished()
-    done_at = time.perf_counter()
-    errors = [f"{e.layerID}: {e.message}" for e in job.errors()]
-    if errors:
-        raise RuntimeError(f"rendering failed: {errors}")
-    image = job.renderedImage()
-    white = settings.backgroundColor().rgb()
-    step = 8
-    samples = [image.pixel(x, y) for x in range(0, image.width(), step)
-               for y in range(0, image.height(), step)]  # fmt: skip
-    inked = sum(1 for p in samples if p != white) / len(samples)
-    if check and (
-        (image.width(), image.height()) != CANVAS or inked < 0.2 or len(set(samples)) < 20
-    ):
-        raise RuntimeError(f"the render is not a drawn map ({inked:.0%} inked)")
-    image.save(str(png), "PNG")
-    return {
-        "seconds": done_at - started,
-        "done_at": done_at,
-        "inked": inked,
-        "scale": settings.scale(),
-        "min_scale": components.minimumScale(),
-    }
-
-
-def timed_methods(seconds: dict[str, float]) -> None:
-    """Wraps the client's and the replica's sync steps (on their classes: the sync task makes
-    its own instances on its thread) so that each adds its wall time to `seconds`."""
-    from sync.client import HubClient
-    from sync.replica import Replica
-
-    def wrap(cls: Any, method: str, label: str) -> None:
-        inner = getattr(cls, method)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return inner(*args, **kwargs)
-            finally:
-                seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - started
-
-        setattr(cls, method, timed)
-
-    wrap(HubClient, "changes", "http changes")
-    wrap(HubClient, "extract", "http extract (hub builds it, download)")
-    wrap(Replica, "apply_changes", "replica apply_changes")
-    wrap(Replica, "load_extract", "replica load_extract")
-    wrap(Replica, "purge_photos", "replica purge_photos")
-
-
-def measure_plugin(args: argparse.Namespace) -> dict[str, Any]:
-    """The plugin's connect, sync, layers and first render, as one run (in this process)."""
-    from qgis.core import QgsApplication, QgsMapSettings, QgsProject
-    from qgis.PyQt.QtCore import QEventLoop, QTimer
-
-    from bench.device import profile_top
-    from qgis_plugin.core.layers import GridOpsLayers
-    from qgis_plugin.core.session import Session
-    from qgis_plugin.core.settings import ConnectionSettings
-    from qgis_plugin.core.sync_task import SyncTask
-
-    class ProfiledSyncTask(SyncTask):
-        """The plugin's sync task, its thread under cProfile."""
-
-        def run(self) -> bool:
-            done, self.lines, self.short = profile_top(super().run, top=25)
-            return done
-
-    steps: dict[str, float] = {}
-    sync_steps: dict[str, float] = {}
-    timed_methods(sync_steps)
-    settings = ConnectionSettings()
-    settings.replica_folder = str(args.folder)
-    session = Session(settings)
-    project = QgsProject.instance()
-    outcome: list[tuple[Any, Any]] = []
-    loop = QEventLoop()
-
-    started = mark = time.perf_counter()
-
-    def step(name: str, at: float | None = None) -> None:
-        nonlocal mark
-        now = time.perf_counter() if at is None else at
-        steps[name] = now - mark
-        mark = now
-
-    session.connect(args.url, USERNAME, PASSWORD, remember=False)
-    step("login (Session.connect)")
-    path = session.replica_path()
-    assert path is not None
-    group = GridOpsLayers(project, path)
-    layers = group.add()
-    step("layers (GridOpsLayers.add)")
-    task = (ProfiledSyncTask if args.profile else SyncTask)(
-        path, on_finished=lambda result, error: (outcome.append((result, error)), loop.quit())
-    )
-    QgsApplication.taskManager().addTask(task)
-    QTimer.singleShot(CHILD_TIMEOUT_S * 1000, loop.quit)
-    loop.exec_()
-    step("sync (SyncTask)")
-    if not outcome or outcome[0][1] is not None:
-        raise RuntimeError(f"the sync did not complete: {outcome[0][1] if outcome else 'timeout'}")
-    result = outcome[0][0]
-    group.refresh()
-    step("refresh (GridOpsLayers.refresh)")
-    extent = layers["grids"].extent()
-    crs = layers["grids"].crs()
-    drawn = render(
-        map_settings([layers[t] for t in TABLES], extent, crs),
-        layers["components"],
-        args.folder / "plugin.png",
-    )
-    step("first render (QgsMapRendererParallelJob)", drawn["done_at"])
-    total = drawn["done_at"] - started
-    counts = {t: layers[t].featureCount() for t in TABLES}
-    apart = {}
-    if args.profile:  # where the render's time goes: each layer alone, then without labels
-        for table in TABLES:
-            alone = map_settings([layers[table]], extent, crs)
-            apart[table] = render(
-                alone, layers["components"], args.folder / f"{table}.png", check=False
-            )
-        unlabelled = map_settings([layers[t] for t in TABLES], extent, crs)
-        unlabelled.setFlag(QgsMapSettings.DrawLabeling, False)
-        apart["all, no labels"] = render(unlabelled, layers["components"], args.folder / "nl.png")
-    project.removeAllMapLayers()
-    session.disconnect()
-    return {
-        "total": total,
-        "steps": steps,
-        "sync_steps": sync_steps,
-        "result": {
-            "pulled": result.pulled,
-            "extract_loaded": result.extract_loaded,
-            "bytes_received": result.bytes_received,
-            "seconds": result.seconds,
-        },
-        "counts": counts,
-        "extent": [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()],
-        "crs": crs.authid(),
-        "render": drawn,
-        "replica": path,
-        "replica_bytes": os.path.getsize(path),
-        "profile": getattr(task, "lines", []),
-        "profile_short": getattr(task, "short", ""),
-        "apart": {k: v["seconds"] for k, v in apart.items()},
-    }
-
-
-def measure_file(args: argparse.Namespace, tables: tuple[str, ...]) -> dict[str, Any]:
-    """Plain QGIS: `tables` of the replica file as "ogr" layers with the shipped styles,
-    rendered over the same extent (in this process)."""
-    from qgis.core import (
-        QgsCoordinateReferenceSystem,
-        QgsProject,
-        QgsRectangle,
-        QgsVectorLayer,
-    )
-
-    from qgis_plugin.core.layers import style_path
-
-    project = QgsProject.instance()
-    extent = QgsRectangle(*args.extent)
-    crs = QgsCoordinateReferenceSystem(args.crs)
-    started = time.perf_counter()
-    layers = {}
-    for table in tables:
-        layer = QgsVectorLayer(f"{args.replica}|layername={table}", table, "ogr")
-        if not layer.isValid():
-            raise RuntimeError(f"{args.replica} has no valid layer {table}")
-        _message, ok = layer.loadNamedStyle(style_path(table))
-        if not ok:
-            raise RuntimeError(f"the style of {table} did not load")
-        project.addMapLayer(layer)
-        layers[table] = layer
-    opened = time.perf_counter() - started
-    drawn = render(
-        map_settings([layers[t] for t in tables], extent, crs),
-        layers["components"],
-        args.folder / f"file-{len(tables)}.png",
-    )
-    total = drawn["done_at"] - started
-    counts = {t: layers[t].featureCount() for t in tables}
-    project.removeAllMapLayers()
-    return {"total": total, "opened": opened, "render": drawn, "counts": counts}
-
-
-def child_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.plugin_load")
-    parser.add_argument("mode", choices=("plugin", "file", "file-all"))
-    parser.add_argument("--folder", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--url")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--replica")
-    parser.add_argument("--extent", type=float, nargs=4)
-    parser.add_argument("--crs")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from qgis.core import Qgis
-    from qgis.testing import start_app
-
-    start_app()
-    if args.mode == "plugin":
-        answer = measure_plugin(args)
-    else:
-        answer = measure_file(args, TABLES if args.mode == "file-all" else ("components",))
-    answer["qgis"] = Qgis.version()
-    args.out.write_text(json.dumps(answer))
-    return 0
 
 
 # ------------------------------------------------------------------- the benchmark
@@ -448,6 +209,53 @@ def _check_counts(counts: dict[str, int], expected: int, what: str) -> None:
         raise AssertionError(f"{what}: {counts.get('components')} components, not {expected:,}")
 
 
+def extract_files(data: Path) -> dict[str, tuple[int, int]]:
+    """The hub's cached extracts: file name -> (inode, size)."""
+    return {p.name: (p.stat().st_ino, p.stat().st_size) for p in (data / "extracts").glob("*.gpkg")}
+
+
+def dispatcher_extract(data: Path) -> Path:
+    """The file the hub serves JSL's dispatcher now: `extracts/<its ETag>.gpkg` (the ETag
+    read from the hub's database, as the extract route reads it)."""
+    from sync.store import SQLiteStore
+
+    store = SQLiteStore(data / "hub.sqlite")
+    try:
+        actor = store.actor(store.user(USERNAME))
+        with store.snapshot() as conn:
+            etag = store.twin_etag(conn, actor)
+    finally:
+        store.close()
+    return data / "extracts" / f"{etag}.gpkg"
+
+
+def wait_for_prebuild(street: BenchHub) -> tuple[float, float, int]:
+    """Waits until the served hub has built the dispatcher's extract ahead (its background
+    prebuilder); returns (seconds from the hub answering /health, the hub's CPU seconds
+    meanwhile, the file's bytes). Raises RuntimeError after PREBUILD_TIMEOUT_S."""
+    started, cpu = time.perf_counter(), street.hub_cpu_s()
+    target = dispatcher_extract(street.data)
+    while not target.exists():
+        if time.perf_counter() - started > PREBUILD_TIMEOUT_S:
+            raise RuntimeError(f"the hub did not build {target.name} ahead:\n{street.server_log()}")
+        time.sleep(0.05)
+    return time.perf_counter() - started, street.hub_cpu_s() - cpu, target.stat().st_size
+
+
+def restart(street: BenchHub, prebuild: bool) -> None:
+    """Serves the street's hub again, with its extract prebuilder on or off."""
+    street.stop()
+    before = os.environ.get("GRIDOPS_PREBUILD_EXTRACTS")
+    os.environ["GRIDOPS_PREBUILD_EXTRACTS"] = "1" if prebuild else "0"
+    try:
+        street.start()
+    finally:
+        if before is None:
+            del os.environ["GRIDOPS_PREBUILD_EXTRACTS"]
+        else:
+            os.environ["GRIDOPS_PREBUILD_EXTRACTS"] = before
+
+
 def run(bench: BenchHub | None = None) -> list[Figure]:
     """The benchmark (the main bench hub is not used: the street has a hub of its own)."""
     street = street_hub(COMPONENTS, STREET_TASKS)
@@ -460,6 +268,7 @@ def run(bench: BenchHub | None = None) -> list[Figure]:
 def _measure(street: BenchHub, components: int) -> list[Figure]:
     load_before = load_text()
     plugin_runs: list[dict[str, Any]] = []
+    cold_runs: list[dict[str, Any]] = []
     file_runs: list[dict[str, Any]] = []
     all_runs: list[dict[str, Any]] = []
 
@@ -467,13 +276,18 @@ def _measure(street: BenchHub, components: int) -> list[Figure]:
         folder = street.tmp / f"run-{n}"
         if cold:
             clear_extracts(street.data)
+        served = dispatcher_extract(street.data)
+        before = extract_files(street.data).get(served.name)
+        if (before is None) != cold:
+            raise AssertionError(f"{served.name} {'is' if before else 'is not'} there already")
         cpu = street.hub_cpu_s()
         answer = run_child("plugin", folder, "--url", street.url,
                            *(["--profile"] if profile else []))  # fmt: skip
         answer["hub_cpu"] = street.hub_cpu_s() - cpu
-        answer["extract_bytes"] = sum(
-            p.stat().st_size for p in (street.data / "extracts").glob("*.gpkg")
-        )
+        after = extract_files(street.data).get(served.name)
+        if after is None or (not cold and after != before):
+            raise AssertionError(f"{served.name} was not the file served ahead / built")
+        answer["extract_bytes"] = after[1]
         _check_counts(answer["counts"], components, "the plugin's layers")
         return answer
 
@@ -487,24 +301,36 @@ def _measure(street: BenchHub, components: int) -> list[Figure]:
             _check_counts(got["counts"], components, f"plain QGIS ({mode})")
             runs.append(got)
 
+    ahead_s, ahead_cpu, ahead_bytes = wait_for_prebuild(street)
+    say(f"  the hub built {USERNAME}'s extract ahead {ahead_s:.2f} s after it started serving "
+        f"(its quiet time of 2 s included; hub CPU {ahead_cpu:.2f} s; "
+        f"{ahead_bytes / 1e6:,.1f} MB)")  # fmt: skip
     for n in range(RUNS):
-        answer = one_run(n, cold=True)
+        answer = one_run(n, cold=False)
         plugin_runs.append(answer)
         say(f"  run {n + 1}: {answer['total']:.2f} s ({_steps_text([answer], 'steps')}); "
             f"hub CPU {answer['hub_cpu']:.2f} s")  # fmt: skip
         anchors(answer, every_layer=n == 0)
         say(f"    plain QGIS from the file: components {file_runs[-1]['total']:.2f} s"
             + (f", all five layers {all_runs[-1]['total']:.2f} s" if n == 0 else ""))  # fmt: skip
-    warm = one_run(RUNS, cold=False)
-    say(f"  run on the hub's cached extract: {warm['total']:.2f} s")
+    say("  cold: the hub served again with GRIDOPS_PREBUILD_EXTRACTS=0, its cache emptied "
+        "before each run: it builds the extract inside the request")  # fmt: skip
+    restart(street, prebuild=False)
+    for n in range(RUNS):
+        answer = one_run(RUNS + n, cold=True)
+        cold_runs.append(answer)
+        say(f"  cold run {n + 1}: {answer['total']:.2f} s ({_steps_text([answer], 'steps')}); "
+            f"hub CPU {answer['hub_cpu']:.2f} s")  # fmt: skip
 
     first = plugin_runs[0]
     value = median([r["total"] for r in plugin_runs])
+    cold_value = median([r["total"] for r in cold_runs])
     anchor = median([r["total"] for r in file_runs])
     anchor_all = median([r["total"] for r in all_runs])
     scale = first["render"]["scale"]
+    load_after = load_text()
     notes = [
-        f"{load_before} before the runs, {load_text()} after (a busy machine reads high)",
+        f"{load_before} before the runs, {load_after} after (a busy machine reads high)",
         f"street {STREET}: {components:,} components, {first['counts']['pipelines']:,} "
         f"pipelines, {first['counts']['areas']:,} areas, {first['counts']['grids']} grids, "
         f"{first['counts']['tasks']:,} tasks in {USERNAME}'s replica "
@@ -512,22 +338,34 @@ def _measure(street: BenchHub, components: int) -> list[Figure]:
         f"render: {CANVAS[0]}×{CANVAS[1]} over the street's grids' extent in {first['crs']} "
         f"at 1:{scale:,.0f} (the components' style shows them from 1:"
         f"{first['render']['min_scale']:,.0f}: checked), antialiased, labels on",
-        "runs (new replica, extract built by the hub): "
-        + ", ".join(f"{r['total']:.2f}" for r in plugin_runs)
-        + f" s; on the hub's cached extract: {warm['total']:.2f} s",
+        f"what is measured: a connect to a hub that built the street's extract ahead (in the "
+        f"background, {ahead_s:.2f} s after it started serving, hub CPU {ahead_cpu:.2f} s), "
+        f"as an office connects after the twin was imported; checked: no extract built during "
+        f"a measured connect. The hub building it inside the request: {COLD}",
+        "runs (new replica each): " + ", ".join(f"{r['total']:.2f}" for r in plugin_runs) + " s",
         "where the time went (medians, s): " + _steps_text(plugin_runs, "steps"),
         "inside the sync (medians, s): " + _steps_text(plugin_runs, "sync_steps"),
-        f"hub CPU per connect {median([r['hub_cpu'] for r in plugin_runs]):.2f} s (cached "
-        f"extract: {warm['hub_cpu']:.2f} s); the extract file {first['extract_bytes'] / 1e6:,.1f} "
-        f"MB, the sync's bytes received as the client counts them "
-        f"{first['result']['bytes_received'] / 1e6:,.1f} MB",
+        f"hub CPU per connect {median([r['hub_cpu'] for r in plugin_runs]):.2f} s; the extract "
+        f"file {first['extract_bytes'] / 1e6:,.1f} MB, the sync's bytes received as the client "
+        f"counts them {first['result']['bytes_received'] / 1e6:,.1f} MB",
         f"plain QGIS, components from the replica file: open + style "
         f"{median([r['opened'] for r in file_runs]):.2f} s, render "
         f"{median([r['render']['seconds'] for r in file_runs]):.2f} s; all five layers "
         f"{anchor_all:.2f} s (render {median([r['render']['seconds'] for r in all_runs]):.2f} s)",
     ]
+    cold_notes = [
+        f"{load_before} before the runs, {load_after} after",
+        "the hub served with GRIDOPS_PREBUILD_EXTRACTS=0 and its extract cache emptied before "
+        "each run: the first connect after a twin change when nothing was built ahead",
+        "runs: " + ", ".join(f"{r['total']:.2f}" for r in cold_runs) + " s",
+        "where the time went (medians, s): " + _steps_text(cold_runs, "steps"),
+        "inside the sync (medians, s): " + _steps_text(cold_runs, "sync_steps"),
+        f"hub CPU per connect {median([r['hub_cpu'] for r in cold_runs]):.2f} s",
+    ]
     if value > TARGET:
-        profiled = one_run(RUNS + 1, cold=True, profile=True)
+        restart(street, prebuild=True)
+        wait_for_prebuild(street)
+        profiled = one_run(2 * RUNS, cold=False, profile=True)
         say("  the sync task's thread under cProfile (one more run, top by own time):")
         for line in profiled["profile"]:
             say(f"    {line}")
@@ -538,7 +376,7 @@ def _measure(street: BenchHub, components: int) -> list[Figure]:
         apart = "; ".join(f"{k} {v:.2f}" for k, v in profiled["apart"].items())
         say(f"  the same render again, each layer alone, then without labels (s): {apart}")
         notes.append(f"render again, each layer alone, then all without labels (s): {apart}")
-        notes.append(_hub_profile(street))
+        cold_notes.append(_hub_profile(street))
     source = (
         f"QGIS {first['qgis']} (QgsVectorLayer 'ogr', the shipped QML, "
         "QgsMapRendererParallelJob), measured in this run on the run's replica file"
@@ -556,6 +394,16 @@ def _measure(street: BenchHub, components: int) -> list[Figure]:
             ),
             anchor_source=source,
             notes=notes,
+        ),
+        Figure(
+            name=COLD,
+            value=cold_value,
+            unit="s",
+            target=None,
+            higher_is_better=False,
+            anchor=f"the same connect on the extract built ahead, {value:.2f} s ({NAME})",
+            anchor_source="measured in this run, same hub, same QGIS",
+            notes=cold_notes,
         ),
         Figure(
             name=ANCHOR,
@@ -578,12 +426,13 @@ def _hub_profile(street: BenchHub) -> str:
     """The hub's `build_extract` for the street's dispatcher under cProfile, in-process
     (the served hub stopped first); prints the top functions, returns a one-line summary."""
     from sync.server.extract import build_extract
-    from sync.server.hub import Hub
+    from sync.server.hub import Hub, HubSettings
+    from sync.server.prebuild import PrebuildSettings
 
     from .device import profile_top
 
     street.stop()
-    hub = Hub(street.data)
+    hub = Hub(street.data, HubSettings(prebuild=PrebuildSettings(enabled=False)))
     try:
         actor = hub.store.actor(hub.store.user(USERNAME))
         target = street.tmp / "profiled-extract.gpkg"
@@ -599,7 +448,3 @@ def _hub_profile(street: BenchHub) -> str:
     for line in lines:
         say(f"    {line}")
     return f"hub's build_extract (cProfile, {seconds:.2f} s): " + short.split(": ", 1)[1]
-
-
-if __name__ == "__main__":
-    sys.exit(child_main())

@@ -14,12 +14,14 @@ from qgis.core import (
     QgsCategorizedSymbolRenderer,
     QgsFillSymbol,
     QgsLineSymbol,
+    QgsMapUnitScale,
     QgsMarkerSymbol,
     QgsPalLayerSettings,
     QgsRendererCategory,
     QgsRuleBasedRenderer,
     QgsTextBufferSettings,
     QgsTextFormat,
+    QgsUnitTypes,
     QgsVectorLayer,
     QgsVectorLayerSimpleLabeling,
 )
@@ -77,6 +79,14 @@ AREAS = {
     "market": ("菜市场", "#a5d6a7"),
 }
 COMPONENTS_FROM_SCALE = 5000  # components show from 1:5000 in
+# Components are sized in metres on the ground, so that a street of 100,000 of them reads as
+# fine dots and a grid up close as kind symbols: full size (the mm above) from 1:1,500 in,
+# shrinking with the scale below that, never under COMPONENT_MIN_MM.
+COMPONENTS_FULL_SCALE = 1500
+COMPONENT_MIN_MM = 0.8
+# Task titles from 1:2,500 in: a street overview holds thousands of tasks, whose labels would
+# cover the map (and placing them took seconds); there the status colours tell the story.
+TASK_LABELS_FROM_SCALE = 2500
 OVERDUE = (
     '"due_at" IS NOT NULL AND to_datetime("due_at") < now() AND "status" IN ('
     + ", ".join(f"'{s}'" for s in ACTIVE)
@@ -109,6 +119,26 @@ def marker(shape: str, fill: str, size: float, outline: str = "#263238", width: 
             "outline_width": str(width),
         }
     )
+
+
+def ground_sized(symbol: QgsMarkerSymbol, size_mm: float, width_mm: float) -> QgsMarkerSymbol:
+    """The marker sized in metres on the ground (as large as `size_mm` at
+    COMPONENTS_FULL_SCALE, never larger; never smaller than COMPONENT_MIN_MM); its outline
+    likewise. A fixed size per render, so QGIS still draws it from its cached image."""
+    metres = COMPONENTS_FULL_SCALE / 1000.0
+    layer = symbol.symbolLayer(0)
+    layer.setSize(size_mm * metres)
+    layer.setSizeUnit(QgsUnitTypes.RenderMetersInMapUnits)
+    limits = QgsMapUnitScale()
+    limits.minSizeMMEnabled, limits.minSizeMM = True, COMPONENT_MIN_MM
+    limits.maxSizeMMEnabled, limits.maxSizeMM = True, size_mm
+    layer.setSizeMapUnitScale(limits)
+    layer.setStrokeWidth(width_mm * metres)
+    layer.setStrokeWidthUnit(QgsUnitTypes.RenderMetersInMapUnits)
+    stroke = QgsMapUnitScale()
+    stroke.maxSizeMMEnabled, stroke.maxSizeMM = True, width_mm
+    layer.setStrokeWidthMapUnitScale(stroke)
+    return symbol
 
 
 def ring(size: float, colour: str, width: float, style: str = "solid") -> QgsMarkerSymbol:
@@ -144,6 +174,10 @@ def tasks_style(layer: QgsVectorLayer) -> None:
             "紧急 urgent",
         )
     )
+    # Stable rule keys (QGIS makes random ones): the file changes only where the style does.
+    root.setRuleKey("tasks")
+    for rule, key in zip(root.children(), [*TASK_STATUS, "overdue", "urgent"]):
+        rule.setRuleKey(f"tasks-{key}")
     layer.setRenderer(QgsRuleBasedRenderer(root))
     settings = QgsPalLayerSettings()
     settings.fieldName = "title"
@@ -151,6 +185,9 @@ def tasks_style(layer: QgsVectorLayer) -> None:
     settings.placement = QgsPalLayerSettings.OrderedPositionsAroundPoint
     settings.dist = 1.2
     settings.priority = 8
+    settings.scaleVisibility = True
+    settings.maximumScale = 0
+    settings.minimumScale = TASK_LABELS_FROM_SCALE
     layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
     layer.setLabelsEnabled(True)
 
@@ -161,8 +198,11 @@ def categorised(field: str, table: dict, make) -> QgsCategorizedSymbolRenderer:
 
 
 def components_style(layer: QgsVectorLayer) -> None:
-    renderer = categorised("kind", COMPONENTS, lambda s, c, z: marker(s, c, z, "#37474f", 0.25))
-    renderer.addCategory(QgsRendererCategory("", marker("circle", "#9e9e9e", 1.8), "其他"))
+    def symbol(shape: str, fill: str, size: float) -> QgsMarkerSymbol:
+        return ground_sized(marker(shape, fill, size, "#37474f", 0.25), size, 0.25)
+
+    renderer = categorised("kind", COMPONENTS, symbol)
+    renderer.addCategory(QgsRendererCategory("", symbol("circle", "#9e9e9e", 1.8), "其他"))
     layer.setRenderer(renderer)
     layer.setLabelsEnabled(False)
     # A street holds thousands of components: drawn from one grid's scale in, they would
@@ -254,6 +294,10 @@ def main(replica_path: str) -> None:
 
 
 if __name__ == "__main__":
+    if os.environ.get("QT_HASH_SEED") != "0":
+        # Qt writes XML attributes in hash order: a fixed seed keeps the QML files' text
+        # the same from one run to the next, so a change shows as the lines it changes.
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "QT_HASH_SEED": "0"})
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from qgis.testing import start_app
 

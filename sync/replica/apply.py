@@ -19,10 +19,14 @@ from typing import Any, Dict, Iterable, List, Optional
 from .. import gpkg, model
 from . import schema
 from .actions import ActionsMixin
-from .bulk import upsert_features
+from .bulk import replace_features, upsert_features
 from .core import utc_now
 
 _TASK_ROW = ("geom", *schema.TASK_FIELDS, *schema.TASK_JSON_FIELDS, "server", "pending")
+
+
+# One encoder for every task row (json.dumps with options makes a new one each call).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _task_values(task: Dict[str, Any], server: Optional[str], pending: int) -> tuple:
@@ -32,7 +36,7 @@ def _task_values(task: Dict[str, Any], server: Optional[str], pending: int) -> t
     return (
         point,
         *(task.get(k) for k in schema.TASK_FIELDS),
-        *(json.dumps(task.get(k) or [], ensure_ascii=False) for k in schema.TASK_JSON_FIELDS),
+        *(_to_json(task.get(k) or []) for k in schema.TASK_JSON_FIELDS),
         server,
         pending,
     )
@@ -94,7 +98,7 @@ class ApplyMixin(ActionsMixin):
                 entity, key, data = change["entity"], change["id"], change.get("data")
                 upsert = change["op"] == "upsert" and data is not None
                 if entity == "task":
-                    server = json.dumps(data, ensure_ascii=False) if upsert else None
+                    server = _to_json(data) if upsert else None
                     if key in waiting:
                         conn.execute("UPDATE tasks SET server = ? WHERE id = ?", (server, key))
                         self.rebase(conn, key)
@@ -326,7 +330,8 @@ class ApplyMixin(ActionsMixin):
     # ------------------------------------------------------------------ extract, reset
 
     def load_extract(self, path: str, etag: Optional[str]) -> Dict[str, int]:
-        """Replaces the twin layers and grids with those of a downloaded extract file."""
+        """Replaces the twin layers and grids with those of a downloaded extract file, in
+        one transaction; returns the rows per twin layer."""
         counts: Dict[str, int] = {}
         with self._lock:
             self.conn.execute("ATTACH DATABASE ? AS ext", (path,))  # not inside a transaction
@@ -338,14 +343,13 @@ class ApplyMixin(ActionsMixin):
         return counts
 
     def _copy_extract(self, counts: Dict[str, int], etag: Optional[str]) -> None:
-        with self.transaction() as conn:
+        # Not flushed at once (like a pulled page): a power cut may undo the whole load,
+        # never tear it, and without its etag the next sync downloads the extract again.
+        with self.transaction(durable=False) as conn:
             for layer, (_gtype, columns) in schema.TWIN_LAYERS.items():
-                names = ", ".join(c[0] for c in columns)
-                conn.execute(f"DELETE FROM main.{layer}")
-                conn.execute(
-                    f"INSERT INTO main.{layer}(geom, {names}) SELECT geom, {names} FROM ext.{layer}"
-                )
-                counts[layer] = conn.execute(f"SELECT COUNT(*) FROM main.{layer}").fetchone()[0]
+                # Rows with their fids and the hub's R-tree as it is (checked first), the
+                # triggers set aside meanwhile: no Python call per row.
+                counts[layer] = replace_features(conn, "ext", layer, [c[0] for c in columns])
             conn.execute("DELETE FROM main.grids WHERE code NOT IN (SELECT code FROM ext.grids)")
             grid_rows = conn.execute(
                 "SELECT geom, id, code, street_code, name FROM ext.grids"

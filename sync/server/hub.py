@@ -1,7 +1,8 @@
 """The hub as one object: its data folder, store, photo files and authenticator.
 
 A data folder holds `hub.sqlite` (the store), `photos/` (photo files by hash) and
-`extracts/` (cached twin extracts, safe to delete). `Hub` is what the ASGI app and the CLI
+`extracts/` (cached twin extracts, safe to delete; the street offices' are built ahead by
+a background thread, `prebuild.ExtractPrebuilder`). `Hub` is what the ASGI app and the CLI
 share; tests make one on a temporary folder.
 """
 
@@ -15,6 +16,7 @@ from ..store import SQLiteStore
 from ..store.incidents import CameraSettings
 from .auth import Authenticator, AuthSettings
 from .photos import PhotoFiles
+from .prebuild import ExtractPrebuilder, PrebuildSettings
 
 
 @dataclass
@@ -27,6 +29,8 @@ class HubSettings:
     # Street cameras: confidence threshold, merge radius, reopen window, service levels
     # (`gridops serve --camera-config FILE.json`; docs/hub.md "Street cameras").
     cameras: CameraSettings = field(default_factory=CameraSettings)
+    # Street offices' twin extracts built ahead in the background (`prebuild.py`).
+    prebuild: PrebuildSettings = field(default_factory=PrebuildSettings)
 
 
 class Hub:
@@ -44,6 +48,11 @@ class Hub:
         secret = self.store.get_meta("cursor_secret")
         assert secret is not None
         self.cursor_secret = bytes.fromhex(secret)
+        self.prebuilder = ExtractPrebuilder(self.store, self.extracts, self.settings.prebuild)
+        self.store.on_twin_change(self.prebuilder.wake)
+        if self.settings.prebuild.enabled:
+            self.prebuilder.start()
 
     def close(self) -> None:
+        self.prebuilder.stop()
         self.store.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import geo, gpkg, model
@@ -80,6 +80,15 @@ def check_feature(layer: str, feature: Any, index: int) -> dict[str, Any]:
 
 class TwinMixin(FeedMixin):
     """Upserting, deleting and reading twin features."""
+
+    def on_twin_change(self, listener: Callable[[], None]) -> None:
+        """Calls `listener()` after each committed twin upsert or delete, on the writing
+        thread (the hub's extract prebuilder: it only sets an event)."""
+        self.__dict__.setdefault("_twin_listeners", []).append(listener)
+
+    def _twin_changed(self) -> None:
+        for listener in self.__dict__.get("_twin_listeners", ()):
+            listener()
 
     def upsert_twin(self, layer: str, features: list[Any]) -> dict[str, int]:
         """Validates every feature first, then upserts them all in one transaction.
@@ -151,6 +160,7 @@ class TwinMixin(FeedMixin):
                     (rid, minx, maxx, miny, maxy),
                 )
                 self.log_change(conn, "twin_feature", feature["id"], keys, now)
+        self._twin_changed()
         return counts
 
     def twin_ids_in_other_layers(self, layer: str, ids: list[str]) -> list[str]:
@@ -193,6 +203,8 @@ class TwinMixin(FeedMixin):
                     now,
                 )
                 removed += 1
+        if removed:
+            self._twin_changed()
         return removed
 
     def _twin_scope_sql(self, actor: model.Actor) -> tuple[str, list[Any]]:
@@ -204,10 +216,21 @@ class TwinMixin(FeedMixin):
         return f"grid_code IN ({','.join('?' * len(grids)) or 'NULL'})", grids
 
     def iter_twin(
-        self, conn: sqlite3.Connection, actor: model.Actor, layer: str
+        self, conn: sqlite3.Connection, actor: model.Actor, layer: str, boxes: bool = False
     ) -> Iterator[sqlite3.Row]:
-        """The twin rows of one layer in the actor's scope (inside the caller's snapshot)."""
+        """The twin rows of one layer in the actor's scope (inside the caller's snapshot),
+        by id. With `boxes`, each row also has `minx, maxx, miny, maxy`: its bounding box as
+        `twin_rtree` holds it (float32, rounded outwards; NULL for a row it lacks)."""
         where, args = self._twin_scope_sql(actor)
+        if boxes:
+            yield from conn.execute(
+                f"SELECT t.id, t.kind, t.name, t.grid_code, t.street_code, t.status, t.props, "
+                f"t.geom, r.minx, r.maxx, r.miny, r.maxy FROM twin t "
+                f"LEFT JOIN twin_rtree r ON r.id = t.rid WHERE t.layer = ? AND {where} "
+                f"ORDER BY t.id",
+                [layer, *args],
+            )
+            return
         yield from conn.execute(
             f"SELECT id, kind, name, grid_code, street_code, status, props, geom FROM twin "
             f"WHERE layer = ? AND {where} ORDER BY id",
