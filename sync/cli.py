@@ -1,7 +1,8 @@
 """`gridops`: the operator's command — run the hub, import layers, manage people and keys.
 
     gridops demo --data DIR [--host H --port P]      demo district, created if absent, served
-    gridops serve --data DIR [--host H --port P]     serve a hub
+    gridops serve --data DIR [--host H --port P]     serve a hub (`--no-prebuild`: street
+                                                     extracts built on download only)
     gridops import-twin FILE [--layer L] ...         GeoPackage/GeoJSON → twin features
     gridops grids import FILE                        grid polygons (code, street_code, name)
     gridops users add|list|passwd|revoke ...         accounts
@@ -35,10 +36,22 @@ class CliError(Exception):
     """A problem to report to the operator in one line."""
 
 
-def _hub(args: argparse.Namespace) -> Any:
+def _prebuild_from_env() -> bool:
+    """GRIDOPS_PREBUILD_EXTRACTS=0 (or no, off, false): the same as `--no-prebuild`."""
+    value = os.environ.get("GRIDOPS_PREBUILD_EXTRACTS", "1").strip().lower()
+    return value not in ("0", "no", "off", "false")
+
+
+def _hub(args: argparse.Namespace, serving: bool = False) -> Any:
+    """The hub of `--data`. Street extracts are built ahead (docs/hub.md) only by a hub
+    that serves, unless `--no-prebuild` or GRIDOPS_PREBUILD_EXTRACTS=0; never by the
+    one-shot commands (an import would otherwise start building beside itself)."""
     from .server.hub import Hub, HubSettings
 
     settings = HubSettings()
+    settings.prebuild.enabled = (
+        serving and not getattr(args, "no_prebuild", False) and _prebuild_from_env()
+    )
     if getattr(args, "camera_config", None):
         from .store.incidents import CameraSettings
 
@@ -70,7 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .server.app import create_app
 
-    hub = _hub(args)
+    hub = _hub(args, serving=True)
     if getattr(args, "demo", False):
         from . import demo
 
@@ -414,6 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="FILE.json",
             help="street cameras' settings: confidence_threshold, merge_radius_m, "
             "reopen_window_h, service_levels_h, note_interval_min (docs/hub.md)",
+        )
+        p.add_argument(
+            "--no-prebuild",
+            action="store_true",
+            help="do not build big streets' twin extracts ahead in the background (each is "
+            "then built by its first download); also GRIDOPS_PREBUILD_EXTRACTS=0",
         )
         p.set_defaults(func=cmd_serve, demo=name == "demo")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .. import gpkg, model
 from . import schema
@@ -29,17 +29,37 @@ _TASK_ROW = ("geom", *schema.TASK_FIELDS, *schema.TASK_JSON_FIELDS, "server", "p
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _task_values(task: Dict[str, Any], server: Optional[str], pending: int) -> tuple:
+def _encode_task(task: Dict[str, Any]) -> Tuple[str, Tuple[str, ...]]:
+    """The task as JSON (the `server` column) and its lists as JSON (the `photos`,
+    `history` and `conflicts` columns), each list encoded once for both: the rest of the
+    task is encoded, and the lists' texts are spliced in after it. The same JSON as
+    `json.dumps(task, ensure_ascii=False)` when the lists come last, as the hub sends them."""
+    rest = {k: v for k, v in task.items() if k not in schema.TASK_JSON_FIELDS}
+    parts = [_to_json(rest)[1:-1]] if rest else []
+    columns = []
+    for key in schema.TASK_JSON_FIELDS:
+        value = task.get(key)
+        text = _to_json(value) if value else None
+        columns.append(text or "[]")
+        if key in task:
+            parts.append(f'"{key}": {_to_json(value) if text is None else text}')
+    return "{" + ", ".join(parts) + "}", tuple(columns)
+
+
+def _task_values(
+    task: Dict[str, Any],
+    server: Optional[str],
+    pending: int,
+    lists: Optional[Tuple[str, ...]] = None,
+) -> tuple:
+    """A `tasks` row (`_TASK_ROW` order); `lists` are the JSON field columns when already
+    encoded (`_encode_task`)."""
     point = None
     if task.get("lon") is not None and task.get("lat") is not None:
         point = gpkg.gpkg_blob({"type": "Point", "coordinates": [task["lon"], task["lat"]]})
-    return (
-        point,
-        *(task.get(k) for k in schema.TASK_FIELDS),
-        *(_to_json(task.get(k) or []) for k in schema.TASK_JSON_FIELDS),
-        server,
-        pending,
-    )
+    if lists is None:
+        lists = tuple(_to_json(task.get(k) or []) for k in schema.TASK_JSON_FIELDS)
+    return (point, *(task.get(k) for k in schema.TASK_FIELDS), *lists, server, pending)
 
 
 class ApplyMixin(ActionsMixin):
@@ -98,13 +118,14 @@ class ApplyMixin(ActionsMixin):
                 entity, key, data = change["entity"], change["id"], change.get("data")
                 upsert = change["op"] == "upsert" and data is not None
                 if entity == "task":
-                    server = _to_json(data) if upsert else None
                     if key in waiting:
+                        server = _to_json(data) if upsert else None
                         conn.execute("UPDATE tasks SET server = ? WHERE id = ?", (server, key))
                         self.rebase(conn, key)
                     elif upsert:
                         assert data is not None
-                        plain_tasks.append(_task_values(data, server, 0))
+                        server, lists = _encode_task(data)
+                        plain_tasks.append(_task_values(data, server, 0, lists))
                     else:
                         conn.execute("DELETE FROM tasks WHERE id = ?", (key,))
                 elif entity == "user":
@@ -260,6 +281,7 @@ class ApplyMixin(ActionsMixin):
                     continue
                 conn.execute("DELETE FROM outbox WHERE op_id = ?", (row["op_id"],))
                 task = result.get("task")
+                server, lists = _encode_task(task) if task else (None, None)
                 # A duplicate with a code is a refusal whose first answer was lost.
                 if status == "rejected" or (status == "duplicate" and result.get("code")):
                     conn.execute(
@@ -272,17 +294,18 @@ class ApplyMixin(ActionsMixin):
                             result.get("code"),
                             result.get("message"),
                             row["payload"],
-                            json.dumps(task, ensure_ascii=False) if task else None,
+                            server,
                             utc_now(),
                         ),
                     )
-                server = json.dumps(task, ensure_ascii=False) if task else None
                 if conn.execute("SELECT 1 FROM tasks WHERE id = ?", (row["task_id"],)).fetchone():
                     conn.execute(
                         "UPDATE tasks SET server = ? WHERE id = ?", (server, row["task_id"])
                     )
                 elif task is not None:
-                    self._write_task(conn, task, server, 0)
+                    upsert_features(
+                        conn, "tasks", list(_TASK_ROW), [_task_values(task, server, 0, lists)]
+                    )
                 touched.append(row["task_id"])
             for task_id in dict.fromkeys(touched):
                 self.rebase(conn, task_id)

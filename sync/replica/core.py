@@ -2,7 +2,8 @@
 
 One writer per replica (the UI and the sync job share one `Replica` object, whose lock
 serialises writes); every change is one SQLite transaction, so a process killed at any
-point leaves the file as it was before or after a whole step, never between. The
+point leaves the file as it was before or after a whole step, never between. The WAL is
+checkpointed in the background after the commits (`checkpoint`), never inside one. The
 connection registers the `ST_*` functions the GeoPackage R-tree triggers call, so plain
 `sqlite3` writes the file (no SpatiaLite on Android), and checks that SQLite has R*Tree.
 """
@@ -19,6 +20,7 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from .. import geo, gpkg, model
 from . import schema
+from .checkpoint import Checkpointer, configure
 
 
 def utc_now() -> str:
@@ -45,6 +47,7 @@ class ReplicaBase:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self.checkpoints = Checkpointer(self.path)
         self.conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
@@ -59,10 +62,14 @@ class ReplicaBase:
         with self.transaction():
             schema.create(self.conn)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        # Checkpoints on a thread of their own, not inside the COMMIT of a large load.
+        configure(self.conn)
         self._grids: Optional[List[Tuple[str, str, Dict[str, Any]]]] = None
 
     def close(self) -> None:
+        """Closes the file; a checkpoint still due runs at once, in the background."""
         with self._lock:
+            self.checkpoints.close()
             self.conn.close()
 
     @contextmanager
@@ -90,6 +97,7 @@ class ReplicaBase:
             finally:
                 if not durable:
                     self.conn.execute("PRAGMA synchronous=FULL")
+            self.checkpoints.wrote()
 
     # ------------------------------------------------------------------ state
 

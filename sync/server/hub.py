@@ -29,7 +29,8 @@ class HubSettings:
     # Street cameras: confidence threshold, merge radius, reopen window, service levels
     # (`gridops serve --camera-config FILE.json`; docs/hub.md "Street cameras").
     cameras: CameraSettings = field(default_factory=CameraSettings)
-    # Street offices' twin extracts built ahead in the background (`prebuild.py`).
+    # Street offices' twin extracts built ahead in the background (`prebuild.py`); off with
+    # `gridops serve/demo --no-prebuild` (or GRIDOPS_PREBUILD_EXTRACTS=0 for those commands).
     prebuild: PrebuildSettings = field(default_factory=PrebuildSettings)
 
 

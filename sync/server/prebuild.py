@@ -30,7 +30,7 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import model
@@ -41,14 +41,11 @@ log = logging.getLogger("gridops.prebuild")
 OFFICE = ("dispatcher", "supervisor")
 
 
-def _enabled_by_default() -> bool:
-    return os.environ.get("GRIDOPS_PREBUILD_EXTRACTS", "1").strip() not in ("0", "no", "off")
-
-
 @dataclass
 class PrebuildSettings:
-    # On unless the environment says GRIDOPS_PREBUILD_EXTRACTS=0 (for `gridops serve`).
-    enabled: bool = field(default_factory=_enabled_by_default)
+    # The background thread runs (`Hub` starts it). `gridops serve/demo --no-prebuild`, or
+    # GRIDOPS_PREBUILD_EXTRACTS=0 in the environment of those commands, turns it off.
+    enabled: bool = True
     min_features: int = 10_000  # a street's twin features from which its extract is built ahead
     quiet_s: float = 2.0  # a street's ETag holds this long before its build
     poll_s: float = 30.0  # looks this often without being woken
@@ -85,6 +82,11 @@ class ExtractPrebuilder:
                 target=self._loop, name="gridops-extract-prebuild", daemon=True
             )
             self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """True while the background thread runs (started, not stopped)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def wake(self) -> None:
         """The twin changed: look again soon (returns at once; any thread)."""

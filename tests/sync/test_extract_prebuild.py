@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from sync import geo
+from sync import cli, geo
 from sync.server import cursor as cursors
 from sync.server.extract import BuildCancelled, build_extract
 from sync.server.hub import Hub, HubSettings
@@ -230,3 +232,108 @@ def test_a_stopped_build_leaves_nothing(manual: Hub) -> None:
     with hub.store.snapshot() as conn, pytest.raises(BuildCancelled):
         build_extract(hub.store, conn, actor, target, should_stop=lambda: True)
     assert list(hub.extracts.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- the switch
+
+
+def test_no_prebuild_switch_and_env_reach_the_hub_settings(
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "hub"
+    shutil.copytree(demo_template, data)
+    monkeypatch.delenv("GRIDOPS_PREBUILD_EXTRACTS", raising=False)
+    cases = [
+        (["serve", "--data", str(data)], True, None, True),
+        (["demo", "--data", str(data)], True, None, True),
+        (["serve", "--data", str(data), "--no-prebuild"], True, None, False),
+        (["demo", "--data", str(data), "--no-prebuild"], True, None, False),
+        (["serve", "--data", str(data)], True, "0", False),
+        (["serve", "--data", str(data)], True, "off", False),
+        (["serve", "--data", str(data)], True, "1", True),
+        # one-shot commands never build beside their own work
+        (["users", "--data", str(data), "list"], False, None, False),
+    ]
+    for argv, serving, env, expected in cases:
+        if env is None:
+            monkeypatch.delenv("GRIDOPS_PREBUILD_EXTRACTS", raising=False)
+        else:
+            monkeypatch.setenv("GRIDOPS_PREBUILD_EXTRACTS", env)
+        hub = cli._hub(cli.build_parser().parse_args(argv), serving=serving)
+        try:
+            assert hub.settings.prebuild.enabled is expected, (argv, env)
+            assert hub.prebuilder.running is expected, (argv, env)
+        finally:
+            hub.close()
+        assert not hub.prebuilder.running
+
+
+def big_street(template: Path, folder: Path) -> Path:
+    """A copy of the demo hub whose JSL holds more twin features than the prebuilder's
+    floor (10,000 by default; the demo has about 5,000 components per street)."""
+    hub = make_hub(template, folder, enabled=False)
+    try:
+        grid = hub.store.get_grid("JSL-05")["geometry"]
+        minx, miny, maxx, maxy = geo.bbox(grid)
+        features = []
+        n = 0
+        while len(features) < 6_000:
+            n += 1
+            lon = minx + (maxx - minx) * ((n * 0.618034) % 1.0)
+            lat = miny + (maxy - miny) * ((n * 0.414214) % 1.0)
+            if geo.point_in_polygon(lon, lat, grid):
+                features.append(
+                    {
+                        "type": "Feature",
+                        "id": f"extra-{n}",
+                        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                        "properties": {"kind": "hydrant", "name": f"extra {n}"},
+                    }
+                )
+        hub.store.upsert_twin("components", features)
+        with hub.store.snapshot() as conn:
+            count = conn.execute("SELECT COUNT(*) FROM twin WHERE street_code = 'JSL'").fetchone()
+        assert count[0] >= PrebuildSettings().min_features
+    finally:
+        hub.close()
+    return folder / "hub"
+
+
+def serve(data: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    from conftest import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "sync.cli", "serve", "--data", str(data)]
+    command += ["--port", str(port), "--log-level", "warning", *extra]
+    proc = subprocess.Popen(
+        command,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return proc
+
+
+@pytest.mark.parametrize(
+    "switch", [("--no-prebuild",), ()], ids=["flag", "env GRIDOPS_PREBUILD_EXTRACTS=0"]
+)
+def test_a_hub_served_without_prebuild_builds_nothing_ahead(
+    demo_template: Path, tmp_path: Path, switch: tuple[str, ...]
+) -> None:
+    """Two `gridops serve` processes on copies of a big street: the one with prebuilding
+    builds JSL's extracts ahead; the other, given the same time, builds none."""
+    on = big_street(demo_template, tmp_path / "on")
+    off = tmp_path / "off" / "hub"
+    shutil.copytree(on, off)
+    env = {"GRIDOPS_PREBUILD_EXTRACTS": "1" if switch else "0"}  # the flag alone, or the env
+    env_on = {"GRIDOPS_PREBUILD_EXTRACTS": "1"}
+    procs = [serve(on, env=env_on), serve(off, *switch, env=env)]
+    try:
+        wait_for(lambda: len(list((on / "extracts").glob("*.gpkg"))) >= 2, seconds=120)
+        assert all(p.poll() is None for p in procs)  # both still serving
+        assert list((off / "extracts").glob("*.gpkg")) == []
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)

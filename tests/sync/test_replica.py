@@ -6,7 +6,14 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
+import random
+import signal
 import sqlite3
+import struct
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -255,6 +262,8 @@ CARRIED = [
     "replica/apply.py",
     "replica/schema.py",
     "replica/photos.py",
+    "replica/bulk.py",
+    "replica/checkpoint.py",
 ]
 
 
@@ -326,3 +335,207 @@ def test_bulk_pages_keep_the_rtree_exact_and_the_triggers(replica: Replica) -> N
         sorted(r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'"))
         == triggers
     )
+
+
+# ----------------------------------------------------------------------------- WAL checkpoints
+
+
+def wal_state(path: str | Path) -> tuple[int, int]:
+    """(frames in the WAL, frames already copied into the file), read from the wal-index
+    (`-shm`, native byte order; SQLite's walformat: mxFrame at byte 16 of the header,
+    nBackfill at byte 96) without taking part in any checkpoint."""
+    data = Path(f"{path}-shm").read_bytes()[:100]
+    (mx_frame,) = struct.unpack_from("=I", data, 16)
+    (backfilled,) = struct.unpack_from("=I", data, 96)
+    return mx_frame, backfilled
+
+
+def big_page(n: int, start: int = 0) -> list[dict[str, Any]]:
+    """`n` twin points, about 300 bytes of WAL each."""
+    return [
+        {
+            "entity": "twin_feature",
+            "id": f"b{k}",
+            "op": "upsert",
+            "data": {
+                "type": "Feature",
+                "id": f"b{k}",
+                "geometry": {"type": "Point", "coordinates": [(k % 997) / 997, 0.5]},
+                "properties": {"layer": "components", "kind": "k", "name": "名称" * 40},
+            },
+        }
+        for k in range(start, start + n)
+    ]
+
+
+def test_a_large_commit_is_checkpointed_in_the_background_once_quiet(replica: Replica) -> None:
+    from sync.replica import checkpoint
+
+    # The writer keeps SQLite's own checkpoint-at-commit as a far backstop only.
+    page_size = replica.conn.execute("PRAGMA page_size").fetchone()[0]
+    auto = replica.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    assert auto * page_size >= checkpoint.BACKSTOP_BYTES > checkpoint.URGENT_BYTES
+    assert replica.checkpoints.wait_idle(timeout=30)
+    done = replica.checkpoints.completed
+    replica.checkpoints.quiet_s = 60.0
+    replica.apply_changes(big_page(20_000), "big")  # ~8 MB of WAL: past SQLite's 1,000 pages
+    time.sleep(0.3)
+    frames, copied = wal_state(replica.path)
+    assert frames > 1000 and copied < frames, (frames, copied)  # not checkpointed at commit
+    other = sqlite3.connect(replica.path)  # readers see it all through the WAL meanwhile
+    try:
+        assert other.execute("SELECT COUNT(*) FROM components").fetchone()[0] == 20_001
+        # The next commit after a quiet time: checkpointed in the background, the replica
+        # still open (the other connection keeps the WAL file from being removed).
+        replica.checkpoints.quiet_s = 0.3
+        started = time.monotonic()
+        replica.set_state("quiet", "1")
+        assert replica.checkpoints.wait_idle(timeout=30)
+        assert time.monotonic() - started >= 0.3
+        frames, copied = wal_state(replica.path)
+        assert copied == frames > 1000
+        assert replica.checkpoints.completed == done + 1
+        # The WAL file is cut back when SQLite starts it over (the next commit).
+        replica.set_state("after", "1")
+        assert Path(f"{replica.path}-wal").stat().st_size <= checkpoint.JOURNAL_LIMIT_BYTES
+    finally:
+        other.close()
+
+
+def test_closing_checkpoints_at_once_and_a_large_wal_does_not_wait(tmp_path: Path) -> None:
+    path = tmp_path / "r.gpkg"
+    rep = Replica(path)
+    rep.set_state("user", json.dumps(ME))
+    rep.checkpoints.quiet_s = 60.0
+    other = sqlite3.connect(path)  # another reader (QGIS): the close is not the last one
+    try:
+        assert other.execute("SELECT COUNT(*) FROM components").fetchone()[0] == 0
+        rep.apply_changes(big_page(20_000), "big")
+        frames, copied = wal_state(path)
+        assert copied < frames
+        started = time.monotonic()
+        rep.close()
+        assert time.monotonic() - started < 1.0  # the close does not wait for it
+        assert rep.checkpoints.wait_idle(timeout=30)
+        frames, copied = wal_state(path)
+        assert copied == frames > 1000
+        assert time.monotonic() - started < 30  # not the 60 s quiet time
+
+        # Writes that never pause: past `urgent_bytes` each commit is checkpointed at once.
+        rep = Replica(path)
+        rep.checkpoints.quiet_s = 60.0
+        rep.checkpoints.urgent_bytes = 1024 * 1024
+        rep.apply_changes(big_page(20_000, start=20_000), "big2")
+        assert rep.checkpoints.wait_idle(timeout=30)
+        frames, copied = wal_state(path)
+        assert copied == frames > 1000
+        assert other.execute("SELECT COUNT(*) FROM components").fetchone()[0] == 40_000
+        rep.close()
+    finally:
+        other.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+
+
+def test_a_deleted_replica_is_not_made_again_by_its_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "gone.gpkg"
+    rep = Replica(path)
+    rep.checkpoints.quiet_s = 0.2
+    rep.set_state("user", json.dumps(ME))
+    rep.close()
+    for suffix in ("", "-wal", "-shm"):  # a failed first login removes the new file
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    assert rep.checkpoints.wait_idle(timeout=30)
+    assert not path.exists()
+
+
+# The child: writes a large page (its commit returns), says so, then idles while its
+# background checkpoint runs (at once: the WAL is past `urgent_bytes`); the test kills it at
+# a random point of that checkpoint (it takes 0.05-0.3 s here).
+KILLED_CHILD = r"""
+import json, sys, time
+from sync.replica import Replica
+rep = Replica(sys.argv[1])
+rep.set_state("user", sys.argv[2])
+rep.checkpoints.quiet_s = 60.0
+rep.checkpoints.urgent_bytes = 1024 * 1024
+page = json.loads(sys.stdin.read())
+rep.apply_changes(page, "killed")
+print("committed", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_replica_killed_during_its_background_checkpoint_keeps_every_commit(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    rng = random.Random(7)
+    page = json.dumps(big_page(15_000))
+    for n in range(6):
+        path = tmp_path / f"k{n}.gpkg"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLED_CHILD, str(path), json.dumps(ME)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(page)
+        proc.stdin.close()
+        assert proc.stdout.readline().strip() == "committed"
+        time.sleep(rng.uniform(0.0, 0.15))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        rep = Replica(path)
+        try:
+            assert rep.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert rep.conn.execute("SELECT COUNT(*) FROM components").fetchone()[0] == 15_000
+            assert rep.state("cursor") == "killed"
+            assert (
+                rep.conn.execute("SELECT COUNT(*) FROM rtree_components_geom").fetchone()[0]
+                == 15_000
+            )
+        finally:
+            rep.close()
+
+
+# ----------------------------------------------------------------------------- task JSON
+
+
+def test_a_pulled_task_is_stored_with_each_list_encoded_once(replica: Replica) -> None:
+    t3 = "33333333-3333-4333-8333-333333333333"
+    data = task(t3)
+    data["photos"] = [{"sha256": "a" * 64, "role": "before", "taken_at": None}]
+    data["history"] = [{"op_id": "o1", "type": "task.create", "payload": {"title": "垃圾"}}]
+    plain = task(T2, "open", None)
+    odd = {"history": [{"type": "task.comment"}]}  # the lists first, one of them null
+    odd.update((k, v) for k, v in plain.items() if k != "history")
+    odd["conflicts"] = None
+    replica.apply_changes(
+        [
+            {"entity": "task", "id": t3, "op": "upsert", "data": data},
+            {"entity": "task", "id": T2, "op": "upsert", "data": odd},
+        ],
+        cursor="c2",
+    )
+    row = replica.conn.execute(
+        "SELECT server, photos, history, conflicts FROM tasks WHERE id = ?", (t3,)
+    ).fetchone()
+    # Lists last, as the hub sends a task: the same text json.dumps makes.
+    assert row[0] == json.dumps(data, ensure_ascii=False)
+    assert tuple(row[1:]) == tuple(
+        json.dumps(data[k], ensure_ascii=False) for k in ("photos", "history", "conflicts")
+    )
+    row = replica.conn.execute(
+        "SELECT server, photos, history, conflicts FROM tasks WHERE id = ?", (T2,)
+    ).fetchone()
+    assert json.loads(row[0]) == odd  # lists elsewhere, a null among them: the same task
+    assert tuple(row[1:]) == ("[]", '[{"type": "task.comment"}]', "[]")
+    assert replica.task(T2)["history"] == [{"type": "task.comment"}]
