@@ -43,8 +43,15 @@ p4a_hook = _load("gridops_apk_p4a_hook", PACKAGING / "android" / "p4a_hook.py")
 DEVICE_SYNC = {
     "sync/__init__.py",
     "sync/model.py",
+    "sync/vocabulary.py",
+    "sync/validation.py",
+    "sync/scopes.py",
+    "sync/decision.py",
     "sync/geo.py",
     "sync/gpkg.py",
+    "sync/gpkg_geometry.py",
+    "sync/gpkg_schema.py",
+    "sync/gpkg_features.py",
     "sync/client.py",
     "sync/syncjob.py",
 }

@@ -252,8 +252,15 @@ def test_submit_needs_photos_on_the_device(replica: Replica) -> None:
 
 CARRIED = [
     "model.py",
+    "vocabulary.py",
+    "validation.py",
+    "scopes.py",
+    "decision.py",
     "geo.py",
     "gpkg.py",
+    "gpkg_geometry.py",
+    "gpkg_schema.py",
+    "gpkg_features.py",
     "client.py",
     "syncjob.py",
     "replica/__init__.py",
