@@ -308,6 +308,9 @@ def run_child(
             proc.wait()
     if die_at is not None and proc.returncode == -signal.SIGKILL:
         killed = True
+    if killed and proc.returncode == 0:
+        # It finished between the poll and the signal (the kill hit a zombie): a whole life.
+        killed = False
     if killed:
         assert proc.returncode == -signal.SIGKILL
     else:
