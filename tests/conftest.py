@@ -4,7 +4,8 @@ client, and a real hub served by uvicorn on a loopback port.
 - `demo_template` builds the demo district (with its tasks and photos) once per session.
 - `hub` is a fresh copy of it for one test (a `sync.server.hub.Hub` on `tmp_path`).
 - `api` is an in-process HTTP client (httpx through the ASGI app), with `login(username)`.
-- `live_hub` serves `hub` on 127.0.0.1 with a free port; `live_hub.url` is its base URL.
+- `live_hub` serves `hub` on 127.0.0.1 with a free port; `live_hub.url` is its base URL;
+  `HttpDevice` is an account talking to it over plain HTTP.
 - `qgis_app` (session) and `project`: headless QGIS for the plugin's tests.
 
 One conftest for the whole tree: tests import helpers with `from conftest import ...`, and
@@ -163,6 +164,66 @@ def live_hub(hub: Any) -> Iterator[LiveHub]:
     server = LiveHub(hub).start()
     yield server
     server.stop()
+
+
+class HttpDevice:
+    """A demo account (password "demo") talking to a live hub over plain HTTP, as an
+    independent client would: login, `get`, photo `upload`, `push` (the results as
+    answered) and `pull` (the changes since the last pull, `page` at a time)."""
+
+    def __init__(self, url: str, username: str, device: str = "phone", page: int = 500) -> None:
+        import requests
+
+        self.url = url
+        self.page = page
+        self.device_id = f"{device}-{username}"
+        self.session = requests.Session()
+        resp = self.session.post(
+            f"{url}/api/v1/auth/login",
+            json={"username": username, "password": "demo", "device_id": self.device_id},
+            timeout=10,
+        )
+        assert resp.status_code == 200, resp.text
+        self.user = resp.json()["user"]
+        self.session.headers["Authorization"] = f"Bearer {resp.json()['token']}"
+        self.cursor = ""
+
+    def get(self, path: str) -> Any:
+        return self.session.get(f"{self.url}/api/v1{path}", timeout=10)
+
+    def upload(self, data: bytes, sha: str) -> int:
+        resp = self.session.put(
+            f"{self.url}/api/v1/photos/{sha}",
+            data=data,
+            headers={"Content-Type": "image/jpeg"},
+            timeout=10,
+        )
+        assert resp.status_code in (200, 201), resp.text
+        return int(resp.status_code)
+
+    def push(self, *ops: dict[str, Any]) -> list[dict[str, Any]]:
+        resp = self.session.post(
+            f"{self.url}/api/v1/sync/push",
+            json={"device_id": self.device_id, "ops": list(ops)},
+            timeout=30,
+        )
+        assert resp.status_code == 200, resp.text
+        return list(resp.json()["results"])
+
+    def pull(self) -> list[dict[str, Any]]:
+        changes: list[dict[str, Any]] = []
+        while True:
+            resp = self.session.get(
+                f"{self.url}/api/v1/sync/changes",
+                params={"since": self.cursor, "limit": self.page},
+                timeout=30,
+            )
+            assert resp.status_code == 200, resp.text
+            body = resp.json()
+            changes += body["changes"]
+            self.cursor = body["cursor"]
+            if not body["has_more"]:
+                return changes
 
 
 def jpeg(seed: int = 0, size: tuple[int, int] = (64, 48)) -> tuple[bytes, str]:

@@ -23,64 +23,22 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import jpeg, op
+from conftest import HttpDevice, jpeg, op
 
 CAMERA_KEY = "demo-camera-key"
 
 
-class Device:
-    """A logged-in demo account over HTTP: push, photo upload, pull from its cursor."""
+class Device(HttpDevice):
+    """A logged-in demo account over HTTP whose `pull` gives the task changes since the
+    last pull, by task id."""
 
     def __init__(self, url: str, username: str) -> None:
-        self.url = url
+        super().__init__(url, username)
         self.username = username
-        self.session = requests.Session()
-        resp = self.session.post(
-            f"{url}/api/v1/auth/login",
-            json={"username": username, "password": "demo", "device_id": f"phone-{username}"},
-            timeout=10,
-        )
-        assert resp.status_code == 200, resp.text
-        self.session.headers["Authorization"] = f"Bearer {resp.json()['token']}"
-        self.cursor = ""
         self.pull()  # from here on, `pull` returns what changed since
 
-    def get(self, path: str) -> requests.Response:
-        return self.session.get(f"{self.url}/api/v1{path}", timeout=10)
-
-    def push(self, *ops: dict[str, Any]) -> list[dict[str, Any]]:
-        resp = self.session.post(
-            f"{self.url}/api/v1/sync/push",
-            json={"device_id": f"phone-{self.username}", "ops": list(ops)},
-            timeout=30,
-        )
-        assert resp.status_code == 200, resp.text
-        return list(resp.json()["results"])
-
-    def upload(self, data: bytes, sha: str) -> None:
-        resp = self.session.put(
-            f"{self.url}/api/v1/photos/{sha}",
-            data=data,
-            headers={"Content-Type": "image/jpeg"},
-            timeout=10,
-        )
-        assert resp.status_code in (200, 201), resp.text
-
-    def pull(self) -> dict[str, dict[str, Any]]:
-        """Task changes since the last pull, by task id."""
-        tasks: dict[str, dict[str, Any]] = {}
-        while True:
-            resp = self.session.get(
-                f"{self.url}/api/v1/sync/changes",
-                params={"since": self.cursor, "limit": 500},
-                timeout=30,
-            )
-            assert resp.status_code == 200, resp.text
-            body = resp.json()
-            tasks.update({c["id"]: c for c in body["changes"] if c["entity"] == "task"})
-            self.cursor = body["cursor"]
-            if not body["has_more"]:
-                return tasks
+    def pull(self) -> dict[str, dict[str, Any]]:  # type: ignore[override]
+        return {c["id"]: c for c in super().pull() if c["entity"] == "task"}
 
 
 def detect(url: str, key: str | None = CAMERA_KEY, **fields: Any) -> requests.Response:

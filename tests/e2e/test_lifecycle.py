@@ -12,58 +12,12 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import jpeg, op
+from conftest import HttpDevice, jpeg, op
 
 
-class Device:
-    """A minimal device talking to the hub over HTTP: login, photo upload, push, pull."""
-
-    def __init__(self, url: str, username: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        resp = self.session.post(
-            f"{url}/api/v1/auth/login",
-            json={"username": username, "password": "demo", "device_id": f"phone-{username}"},
-            timeout=10,
-        )
-        assert resp.status_code == 200, resp.text
-        self.user = resp.json()["user"]
-        self.session.headers["Authorization"] = f"Bearer {resp.json()['token']}"
-        self.cursor = ""
-
-    def upload(self, data: bytes, sha: str) -> int:
-        resp = self.session.put(
-            f"{self.url}/api/v1/photos/{sha}",
-            data=data,
-            headers={"Content-Type": "image/jpeg"},
-            timeout=10,
-        )
-        assert resp.status_code in (200, 201), resp.text
-        return resp.status_code
-
-    def push(self, *ops: dict[str, Any]) -> list[dict[str, Any]]:
-        resp = self.session.post(
-            f"{self.url}/api/v1/sync/push",
-            json={"device_id": f"phone-{self.user['username']}", "ops": list(ops)},
-            timeout=30,
-        )
-        assert resp.status_code == 200, resp.text
-        return list(resp.json()["results"])
-
-    def pull(self) -> list[dict[str, Any]]:
-        changes: list[dict[str, Any]] = []
-        while True:
-            resp = self.session.get(
-                f"{self.url}/api/v1/sync/changes",
-                params={"since": self.cursor, "limit": 200},
-                timeout=30,
-            )
-            assert resp.status_code == 200, resp.text
-            body = resp.json()
-            changes += body["changes"]
-            self.cursor = body["cursor"]
-            if not body["has_more"]:
-                return changes
+def Device(url: str, username: str) -> HttpDevice:
+    """A phone over HTTP, pulling in small pages so that paging is exercised."""
+    return HttpDevice(url, username, page=200)
 
 
 def _point_in(hub: Any, grid_code: str) -> tuple[float, float]:

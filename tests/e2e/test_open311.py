@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import jpeg, op
+from conftest import HttpDevice, jpeg, op
 
 from sync import model
 
@@ -97,56 +97,16 @@ class Open311:
         return dict(item)
 
 
-class Office:
-    """A street-office account over the hub's own API: login, push, pull."""
+class Office(HttpDevice):
+    """A street-office account over the hub's own API; every op it pushes must apply."""
 
     def __init__(self, url: str, username: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        resp = self.session.post(
-            f"{url}/api/v1/auth/login",
-            json={"username": username, "password": "demo", "device_id": f"pc-{username}"},
-            timeout=10,
-        )
-        assert resp.status_code == 200, resp.text
-        self.user = resp.json()["user"]
-        self.session.headers["Authorization"] = f"Bearer {resp.json()['token']}"
-        self.cursor = ""
+        super().__init__(url, username, device="pc")
 
     def push(self, *ops: dict[str, Any]) -> list[dict[str, Any]]:
-        resp = self.session.post(
-            f"{self.url}/api/v1/sync/push",
-            json={"device_id": f"pc-{self.user['username']}", "ops": list(ops)},
-            timeout=30,
-        )
-        assert resp.status_code == 200, resp.text
-        results = resp.json()["results"]
+        results = super().push(*ops)
         assert [r["status"] for r in results] == ["applied"] * len(ops), results
-        return list(results)
-
-    def pull(self) -> list[dict[str, Any]]:
-        changes: list[dict[str, Any]] = []
-        while True:
-            resp = self.session.get(
-                f"{self.url}/api/v1/sync/changes",
-                params={"since": self.cursor, "limit": 500},
-                timeout=30,
-            )
-            assert resp.status_code == 200, resp.text
-            body = resp.json()
-            changes += body["changes"]
-            self.cursor = body["cursor"]
-            if not body["has_more"]:
-                return changes
-
-    def upload(self, data: bytes, sha: str) -> None:
-        resp = self.session.put(
-            f"{self.url}/api/v1/photos/{sha}",
-            data=data,
-            headers={"Content-Type": "image/jpeg"},
-            timeout=10,
-        )
-        assert resp.status_code in (200, 201), resp.text
+        return results
 
 
 @pytest.fixture
